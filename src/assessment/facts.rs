@@ -1,0 +1,445 @@
+//! Facts from a caller's words: what is happening, with the words it came
+//! from, and whether the caller said it, denied it, doubted it or put it
+//! in the past.
+//!
+//! The phrase catalogue lives in `phrases`; this module matches it against
+//! tokens and judges each match by the words around it. Answers to a
+//! yes-or-no question count for the fact that question asks about.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use serde::Serialize;
+
+use super::phrases::{FactDef, DOUBTS, FACTS, NEGATORS, PAST, STILL};
+use super::text::{number, tokenize, Token};
+
+/// How many words may come between two terms of one pattern.
+const GAP: usize = 6;
+/// How far around a match the judging words are looked for.
+const REACH: usize = 5;
+
+/// One piece of a caller's words: the opening, or the answer to a slot.
+#[derive(Debug, Clone)]
+pub struct Segment<'a> {
+    pub slot: Option<&'a str>,
+    pub text: &'a str,
+}
+
+/// What the caller said of a fact at one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Polarity {
+    Negated,
+    Past,
+    Unsure,
+    Present,
+}
+
+/// One match: the fact, how it was said, and the words it came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    pub fact: &'static str,
+    pub polarity: Polarity,
+    /// Which segment: `None` for the opening, else the slot name.
+    pub slot: Option<String>,
+    /// Byte range of the evidence in that segment's text.
+    pub span: (usize, usize),
+    pub words: String,
+    /// Order of mention across the whole contact, for "first mentioned".
+    #[serde(skip)]
+    pub order: usize,
+}
+
+/// Every fact found in one contact's words.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Facts {
+    pub hits: Vec<Hit>,
+}
+
+/// The combined verdict on one fact across all the caller's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Absent,
+    /// Said only of the past, or only with doubt.
+    Doubtful,
+    Present,
+}
+
+impl Facts {
+    /// The verdict on `fact`: present wins over doubt, doubt over denial.
+    pub fn state(&self, fact: &str) -> State {
+        let best = self.hits.iter().filter(|h| h.fact == fact).map(|h| h.polarity).max();
+        match best {
+            Some(Polarity::Present) => State::Present,
+            Some(Polarity::Unsure | Polarity::Past) => State::Doubtful,
+            _ => State::Absent,
+        }
+    }
+
+    /// Whether the caller said it, counting doubt as yes: for facts that
+    /// are not hazards, a caller who thinks the pipe froze is believed.
+    pub fn said(&self, fact: &str) -> bool {
+        self.hits.iter().any(|h| h.fact == fact && h.polarity >= Polarity::Unsure)
+    }
+
+    /// Where the fact was first said, for choosing the trade mentioned first.
+    pub fn first_order(&self, fact: &str) -> Option<usize> {
+        self.hits
+            .iter()
+            .filter(|h| h.fact == fact && h.polarity >= Polarity::Unsure)
+            .map(|h| h.order)
+            .min()
+    }
+
+    /// The first hit that supports the fact, as evidence.
+    pub fn evidence(&self, fact: &str) -> Option<&Hit> {
+        self.hits.iter().filter(|h| h.fact == fact).max_by_key(|h| (h.polarity, usize::MAX - h.order))
+    }
+}
+
+/// A compiled pattern: terms in order, each a list of word sequences.
+struct Pattern {
+    terms: Vec<Vec<Vec<Word>>>,
+}
+
+enum Word {
+    Exact(String),
+    Prefix(String),
+    /// A number from 65 to 110 next to a person: an elderly occupant.
+    Age,
+    /// The owner's first name, from the business profile.
+    OwnerName,
+    /// An area over 1,000 square feet.
+    AreaOver1000,
+}
+
+struct CompiledFact {
+    def: &'static FactDef,
+    patterns: Vec<Pattern>,
+    vetoes: Vec<Pattern>,
+}
+
+static CATALOGUE: LazyLock<Vec<CompiledFact>> = LazyLock::new(|| {
+    FACTS
+        .iter()
+        .map(|def| CompiledFact {
+            def,
+            patterns: def.patterns.iter().map(|p| compile(p)).collect(),
+            vetoes: def.vetoes.iter().map(|p| compile(p)).collect(),
+        })
+        .collect()
+});
+
+/// The names of every fact the catalogue knows, for checking rules.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    FACTS.iter().map(|f| f.name)
+}
+
+/// The catalogue entry for `name`.
+pub fn definition(name: &str) -> Option<&'static FactDef> {
+    FACTS.iter().find(|f| f.name == name)
+}
+
+fn compile(pattern: &str) -> Pattern {
+    let terms = pattern
+        .split(" .. ")
+        .map(|term| {
+            term.split('|')
+                .map(|alt| {
+                    alt.split_whitespace()
+                        .map(|w| match w {
+                            "AGE" => Word::Age,
+                            "OWNER_NAME" => Word::OwnerName,
+                            "AREA_OVER_1000" => Word::AreaOver1000,
+                            _ => match w.strip_suffix('*') {
+                                Some(stem) => Word::Prefix(stem.to_string()),
+                                None => Word::Exact(w.to_string()),
+                            },
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
+    Pattern { terms }
+}
+
+/// What a slot's answer says of the fact its question asks about.
+pub fn slot_fact(slot: &str) -> Option<&'static str> {
+    Some(match slot {
+        "gas_smell" => "gas_smell",
+        "co_alarm" => "co_alarm",
+        "sparks_or_smoke" => "electrical_fire",
+        "water_near_electrical" => "water_near_electrical",
+        "vulnerable_occupant" => "vulnerable",
+        "utility_outage" => "utility_outage",
+        "ceiling_sagging" => "ceiling_sagging",
+        "water_coming_in_now" => "water_coming_in",
+        "roof_open_to_sky" => "roof_open",
+        "standing_water" => "standing_water",
+        "can_stop_water" => "leak_stopped",
+        _ => return None,
+    })
+}
+
+/// Finds every fact in the segments. `owner_name` lets "can i talk to
+/// karen" count as asking for the owner.
+pub fn extract(segments: &[Segment<'_>], owner_name: &str) -> Facts {
+    let owner = owner_name.split_whitespace().next().unwrap_or("").to_lowercase();
+    let mut hits = Vec::new();
+    for (index, segment) in segments.iter().enumerate() {
+        let tokens = tokenize(segment.text);
+        let base = index * 10_000;
+        let verdict = segment.slot.and_then(|slot| slot_verdict(slot, &tokens));
+        if let Some((fact, polarity)) = verdict {
+            hits.push(Hit {
+                fact,
+                polarity,
+                slot: segment.slot.map(str::to_string),
+                span: (0, segment.text.len()),
+                words: segment.text.to_string(),
+                order: base,
+            });
+        }
+        for fact in CATALOGUE.iter() {
+            // The direct answer to a question settles that question's fact.
+            if verdict.is_some_and(|(f, _)| f == fact.def.name)
+                || (fact.def.name == "leak_stopped" && verdict.is_some() && segment.slot == Some("can_stop_water"))
+            {
+                continue;
+            }
+            for (start, end) in find(fact, &tokens, &owner) {
+                let polarity = judge(&tokens, start, end);
+                hits.push(Hit {
+                    fact: fact.def.name,
+                    polarity,
+                    slot: segment.slot.map(str::to_string),
+                    span: (tokens[start].start, tokens[end - 1].end),
+                    words: segment.text[tokens[start].start..tokens[end - 1].end].to_string(),
+                    order: base + start,
+                });
+            }
+        }
+    }
+    Facts { hits }
+}
+
+/// The yes, no or not-sure at the head of an answer to a yes-or-no slot.
+fn slot_verdict(slot: &str, tokens: &[Token]) -> Option<(&'static str, Polarity)> {
+    let fact = slot_fact(slot)?;
+    let words: Vec<&str> = tokens.iter().map(|t| t.word.as_str()).collect();
+    let text = words.join(" ");
+    if slot == "can_stop_water" {
+        return can_stop_verdict(&text, &words);
+    }
+    if DOUBTS.iter().any(|d| contains_phrase(&text, d)) || contains_phrase(&text, "i don't know") {
+        return Some((fact, Polarity::Unsure));
+    }
+    let head = &words[..words.len().min(4)];
+    if head.iter().any(|w| matches!(*w, "no" | "nope" | "nah" | "not" | "none" | "nobody" | "nothing")) {
+        return Some((fact, Polarity::Negated));
+    }
+    if head.iter().any(|w| matches!(*w, "yes" | "yeah" | "yep" | "yup" | "definitely" | "absolutely")) {
+        return Some((fact, Polarity::Present));
+    }
+    None
+}
+
+fn can_stop_verdict(text: &str, words: &[&str]) -> Option<(&'static str, Polarity)> {
+    let no_leak = ["nothing is leaking", "nothing's leaking", "it's not leaking", "nothing leaking", "no water coming out", "not leaking", "there's no water", "no leak"];
+    if no_leak.iter().any(|p| contains_phrase(text, p)) {
+        return Some(("water_leaking", Polarity::Negated));
+    }
+    let head = &words[..words.len().min(3)];
+    if head.iter().any(|w| matches!(*w, "yes" | "yeah" | "yep" | "yup")) && !contains_phrase(text, "still") {
+        return Some(("leak_stopped", Polarity::Present));
+    }
+    if head.iter().any(|w| matches!(*w, "no" | "nope" | "nah" | "can't" | "cannot")) {
+        return Some(("cannot_stop_water", Polarity::Present));
+    }
+    None
+}
+
+fn contains_phrase(text: &str, phrase: &str) -> bool {
+    let padded = format!(" {text} ");
+    padded.contains(&format!(" {phrase} "))
+}
+
+/// Every match of the fact's patterns, as token ranges, less those vetoed.
+fn find(fact: &CompiledFact, tokens: &[Token], owner: &str) -> Vec<(usize, usize)> {
+    let mut found: Vec<(usize, usize)> = Vec::new();
+    for pattern in &fact.patterns {
+        for start in 0..tokens.len() {
+            let Some(end) = match_at(pattern, tokens, start, owner) else { continue };
+            if found.iter().any(|&(s, e)| start < e && s < end) {
+                continue;
+            }
+            let sentence = tokens[start].sentence;
+            let vetoed = fact.vetoes.iter().any(|veto| {
+                (0..tokens.len())
+                    .filter(|&i| tokens[i].sentence == sentence)
+                    .any(|i| match_at(veto, tokens, i, owner).is_some())
+            });
+            if !vetoed {
+                found.push((start, end));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Matches `pattern` with its first term at `start`; returns the end.
+fn match_at(pattern: &Pattern, tokens: &[Token], start: usize, owner: &str) -> Option<usize> {
+    let sentence = tokens[start].sentence;
+    let mut end = term_at(&pattern.terms[0], tokens, start, owner)?;
+    for term in &pattern.terms[1..] {
+        let next = (end..tokens.len().min(end + GAP + 1))
+            .take_while(|&i| tokens[i].sentence == sentence)
+            .find_map(|i| term_at(term, tokens, i, owner))?;
+        end = next;
+    }
+    Some(end)
+}
+
+fn term_at(term: &[Vec<Word>], tokens: &[Token], at: usize, owner: &str) -> Option<usize> {
+    term.iter().find_map(|alt| {
+        let mut i = at;
+        for word in alt {
+            let token = tokens.get(i)?;
+            if !word_matches(word, tokens, i, owner) || (i > at && token.sentence != tokens[at].sentence) {
+                return None;
+            }
+            i += 1;
+            let _ = token;
+        }
+        Some(i)
+    })
+}
+
+fn word_matches(word: &Word, tokens: &[Token], i: usize, owner: &str) -> bool {
+    let w = tokens[i].word.as_str();
+    match word {
+        Word::Exact(e) => w == e,
+        Word::Prefix(p) => w.starts_with(p.as_str()),
+        Word::OwnerName => !owner.is_empty() && w == owner,
+        Word::Age => is_age(tokens, i),
+        Word::AreaOver1000 => {
+            number(w).is_some_and(|n| n >= 1000)
+                && tokens.get(i + 1).is_some_and(|t| matches!(t.word.as_str(), "sq" | "square" | "sqft"))
+        }
+    }
+}
+
+/// A number from 65 to 110 said of a person ("she's 88", "my dad's 84",
+/// "90 years old").
+fn is_age(tokens: &[Token], i: usize) -> bool {
+    let Some(n) = number(&tokens[i].word) else { return false };
+    if !(65..=110).contains(&n) {
+        return false;
+    }
+    let person = [
+        "he's", "she's", "is", "mom", "mother", "dad", "dad's", "father", "husband", "wife",
+        "grandma", "grandpa", "law", "years", "year", "old", "aged", "mom's", "mother's",
+    ];
+    let around = i.saturating_sub(2)..(i + 3).min(tokens.len());
+    around.into_iter().any(|j| j != i && person.contains(&tokens[j].word.as_str()))
+        && !tokens.get(i + 1).is_some_and(|t| matches!(t.word.as_str(), "degrees" | "inside" | "in" | "out" | "outside"))
+}
+
+/// Judges a match by the words around it in its sentence.
+fn judge(tokens: &[Token], start: usize, end: usize) -> Polarity {
+    let sentence = tokens[start].sentence;
+    let window = |from: usize, to: usize| -> String {
+        tokens[from..to]
+            .iter()
+            .filter(|t| t.sentence == sentence)
+            .map(|t| t.word.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let around = window(start.saturating_sub(REACH + 2), (end + REACH).min(tokens.len()));
+    let before = window(start.saturating_sub(3), start);
+    let first = tokens[start].word.as_str();
+
+    if contains_any(&before, &["don't think", "do not think"]) {
+        return Polarity::Negated;
+    }
+    if DOUBTS.iter().any(|d| contains_phrase(&around, d)) {
+        return Polarity::Unsure;
+    }
+    if !NEGATORS.contains(&first) && before.split(' ').any(|w| NEGATORS.contains(&w)) {
+        return Polarity::Negated;
+    }
+    if PAST.iter().any(|p| contains_phrase(&around, p)) && !STILL.iter().any(|s| contains_phrase(&around, s)) {
+        return Polarity::Past;
+    }
+    Polarity::Present
+}
+
+fn contains_any(text: &str, phrases: &[&str]) -> bool {
+    phrases.iter().any(|p| contains_phrase(text, p))
+}
+
+/// Facts by name with their verdict, for the receipt.
+pub fn summary(facts: &Facts) -> BTreeMap<&'static str, Polarity> {
+    let mut out = BTreeMap::new();
+    for hit in &facts.hits {
+        let entry = out.entry(hit.fact).or_insert(hit.polarity);
+        *entry = (*entry).max(hit.polarity);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(opening: &str, fact: &str, want: State) {
+        let facts = extract(&[Segment { slot: None, text: opening }], "Karen Birch");
+        assert_eq!(facts.state(fact), want, "{fact} in {opening:?}: {:?}", facts.hits);
+    }
+
+    #[test]
+    fn negation_doubt_and_the_past() {
+        use State::*;
+        let cases = [
+            ("there's a strong gas smell by the furnace", "gas_smell", Present),
+            ("i think maybe i smell gas when the furnace kicks on", "gas_smell", Doubtful),
+            ("not sure if that's gas or just dust", "gas_smell", Doubtful),
+            ("i don't smell gas", "gas_smell", Absent),
+            ("it sparked earlier but stopped", "electrical_fire", Doubtful),
+            ("it sparked when it popped and the burnt smell is still there", "electrical_fire", Present),
+            ("i don't think it's sparking", "electrical_fire", Absent),
+            ("no water on the floor", "standing_water", Absent),
+            ("the co detector beeped twice and then it stopped", "co_alarm", Doubtful),
+            ("our carbon monoxide alarm is going off it won't stop beeping", "co_alarm", Present),
+            ("the furnace quit and it's fifteen below", "no_heat", Present),
+            ("the water heater quit", "no_heat", Absent),
+            ("my mother in law is ninety and lives with us", "vulnerable", Present),
+            ("it's ninety six out", "vulnerable", Absent),
+            ("can i talk to karen", "wants_owner", Present),
+        ];
+        for (text, fact, want) in cases {
+            check(text, fact, want);
+        }
+    }
+
+    #[test]
+    fn a_slot_answer_settles_its_own_question() {
+        let segments = [
+            Segment { slot: None, text: "a pipe burst and water is spraying" },
+            Segment {
+                slot: Some("water_near_electrical"),
+                text: "no the panel's on the far wall the water's going toward the floor drain",
+            },
+            Segment { slot: Some("can_stop_water"), text: "yes i closed the main it's stopped" },
+        ];
+        let facts = extract(&segments, "");
+        assert_eq!(facts.state("water_near_electrical"), State::Absent);
+        assert_eq!(facts.state("leak_stopped"), State::Present);
+        let hit = facts.evidence("burst_pipe").unwrap();
+        assert_eq!(hit.words, "pipe burst");
+    }
+}

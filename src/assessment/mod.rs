@@ -1,0 +1,199 @@
+//! Assessment: pure functions from a `Case` and a business profile to
+//! the facts, trade, service area, context and urgency score.
+//!
+//! No I/O happens here. The weather and the clock arrive inside the
+//! `Case`; everything else comes from the business profile. Every
+//! conclusion keeps its evidence so the receipt can say why.
+
+pub mod address;
+pub mod area;
+pub mod facts;
+pub mod phrases;
+mod people;
+pub mod text;
+mod trade;
+mod urgency;
+
+use serde::Serialize;
+
+use crate::config::Business;
+use crate::intake::Case;
+use crate::rules::{Var, Variables};
+use facts::{Facts, Segment, State};
+
+pub use urgency::{Contribution, Urgency};
+
+/// Everything nightdesk concluded about one contact, with its evidence.
+#[derive(Debug, Clone, Serialize)]
+pub struct Assessment {
+    pub facts: Facts,
+    pub no_words: bool,
+    pub spam: bool,
+    pub trade: Option<String>,
+    pub trade_offered: bool,
+    pub address_heard: Option<String>,
+    pub address: Option<address::Address>,
+    pub in_area: Option<bool>,
+    pub area_reason: String,
+    pub local_time: String,
+    pub after_hours: bool,
+    pub existing_customer: bool,
+    /// The commercial account's name, when the caller is one.
+    pub commercial: Option<String>,
+    pub estimates: Vec<String>,
+    pub over_threshold: bool,
+    pub angry: bool,
+    pub angry_because: Vec<String>,
+    /// The hazard the caller is sure of, by the receipt's name.
+    pub hazard: Option<String>,
+    pub unclear_safety: bool,
+    /// The owner's script to say first, by name.
+    pub safety_script: Option<String>,
+    pub urgency: Urgency,
+    pub outdoor_temp_f: Option<f64>,
+    pub hurricane_warning: bool,
+}
+
+/// Assesses a case for a business. Pure: same inputs, same answer.
+pub fn assess(case: &Case, business: &Business) -> Assessment {
+    let segments: Vec<Segment<'_>> =
+        case.words.iter().map(|u| Segment { slot: u.slot.as_deref(), text: &u.text }).collect();
+    let facts = facts::extract(&segments, &business.owner.name);
+    let local = case.at.to_zoned(business.tz.clone());
+    let after_hours = !business.hours.is_open(case.at);
+    let customer = people::recognise(case, business);
+    let no_words = !case.has_words();
+
+    let mut a = Assessment {
+        facts,
+        no_words,
+        spam: false,
+        trade: None,
+        trade_offered: true,
+        address_heard: None,
+        address: None,
+        in_area: None,
+        area_reason: String::new(),
+        local_time: local.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+        after_hours,
+        existing_customer: customer.existing,
+        commercial: customer.commercial,
+        estimates: Vec::new(),
+        over_threshold: false,
+        angry: false,
+        angry_because: Vec::new(),
+        hazard: None,
+        unclear_safety: false,
+        safety_script: None,
+        urgency: Urgency::default(),
+        outdoor_temp_f: case.weather.outdoor_temp_f,
+        hurricane_warning: case.weather.hurricane_warning,
+    };
+    if no_words {
+        return a;
+    }
+    if a.facts.said("robocall") && a.commercial.is_none() && !a.existing_customer {
+        a.spam = true;
+        return a;
+    }
+
+    locate(case, business, &mut a);
+    a.angry_because = people::anger(case, &a.facts);
+    a.angry = !a.angry_because.is_empty();
+    judge_safety(business, &mut a);
+    a.urgency = urgency::score(business, &a.facts, &variables(business, case, &a));
+    a.trade = trade::choose(case, business, &a);
+    a.trade_offered = a.trade.as_deref().is_none_or(|t| business.offers(t));
+    for e in &business.estimates {
+        if a.facts.said(&e.fact) {
+            a.estimates.push(format!("{}: ${}–${}", e.job, e.low, e.high));
+            a.over_threshold |= e.high > business.approval_threshold;
+        }
+    }
+    a
+}
+
+/// Finds the service address and decides whether it is in the area.
+fn locate(case: &Case, business: &Business, a: &mut Assessment) {
+    let heard = case.answer("address").map(str::to_string);
+    let parsed = heard.as_deref().map(address::parse);
+    let zip = parsed.as_ref().and_then(|p| p.zip.clone()).or_else(|| {
+        // No address slot: look for a ZIP anywhere, last one first, as a
+        // voicemail or text packs the address into one message.
+        case.words.iter().rev().find_map(|u| address::find_zip(&u.text))
+    });
+    let decision = business.area.decide(zip.as_deref());
+    a.in_area = decision.in_area;
+    a.area_reason = decision.reason;
+    a.address_heard = heard;
+    a.address = parsed;
+}
+
+/// Decides the hazard, the unclear-safety flag and the script to say.
+fn judge_safety(business: &Business, a: &mut Assessment) {
+    let vars = {
+        let mut v = Variables::default();
+        for name in facts::names() {
+            v.bool(name, a.facts.state(name) == State::Present);
+        }
+        v
+    };
+    let mut sure: Vec<(usize, &crate::config::Safety)> = Vec::new();
+    let mut doubtful: Vec<(usize, &crate::config::Safety)> = Vec::new();
+    for s in &business.safety {
+        let extra = s.when.as_ref().is_none_or(|w| w.eval(&vars).unwrap_or(false));
+        let order = a.facts.first_order(&s.fact).unwrap_or(usize::MAX);
+        match a.facts.state(&s.fact) {
+            State::Present if extra => sure.push((order, s)),
+            State::Doubtful if s.hazard.is_some() => doubtful.push((order, s)),
+            _ => {}
+        }
+    }
+    sure.sort_by_key(|(o, s)| (s.hazard.is_none(), *o));
+    doubtful.sort_by_key(|(o, _)| *o);
+    if let Some((_, s)) = sure.iter().find(|(_, s)| s.hazard.is_some()) {
+        a.hazard = s.hazard.clone();
+    }
+    if let Some((_, s)) = sure.first() {
+        a.safety_script = Some(s.script.clone());
+    } else if let Some((_, s)) = doubtful.first() {
+        a.unclear_safety = true;
+        a.safety_script = Some(s.script.clone());
+    }
+}
+
+/// The names the owner's rules read, for this contact.
+pub fn variables(business: &Business, case: &Case, a: &Assessment) -> Variables {
+    let mut v = Variables::default();
+    let hazard_facts: Vec<&str> =
+        business.safety.iter().filter(|s| s.hazard.is_some()).map(|s| s.fact.as_str()).collect();
+    for name in facts::names() {
+        let on = if hazard_facts.contains(&name) {
+            a.facts.state(name) == State::Present
+        } else {
+            a.facts.said(name)
+        };
+        v.bool(name, on);
+    }
+    // FIXME(#3): with no temperature the weather tiers read 50 °F, mild.
+    v.set("outdoor_temp_f", Var::Float(a.outdoor_temp_f.unwrap_or(50.0)));
+    v.bool("hurricane_warning", a.hurricane_warning);
+    v.bool("after_hours", a.after_hours);
+    v.set("trade", Var::Text(a.trade.clone().unwrap_or_default()));
+    v.bool("trade_offered", a.trade_offered);
+    v.bool("in_area", a.in_area != Some(false));
+    v.bool("out_of_area", a.in_area == Some(false));
+    v.bool("spam", a.spam);
+    v.bool("angry", a.angry);
+    v.bool("unclear_safety", a.unclear_safety);
+    v.bool("no_words", a.no_words);
+    v.bool("over_threshold", a.over_threshold);
+    v.bool("commercial", a.commercial.is_some());
+    v.bool("existing_customer", a.existing_customer);
+    v.bool("hazard", a.hazard.is_some());
+    v.set("channel", Var::Text(case.channel.as_str().to_string()));
+    v.set("urgency", Var::Int(a.urgency.score));
+    v.set("emergency_bar", Var::Int(business.emergency_bar));
+    v.set("approval_threshold", Var::Int(business.approval_threshold));
+    v
+}

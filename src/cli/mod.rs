@@ -1,0 +1,142 @@
+//! The command line: one binary, subcommands scripts can rely on.
+//!
+//! Each subcommand parses its flags (clap), loads what it needs and calls
+//! the library; errors become `anyhow` with context here and nowhere else.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, Severity};
+use crate::dispatch::schedule::parse_local_time;
+use crate::intake::corpus;
+use crate::triage::{self, Summary};
+
+#[derive(Debug, Parser)]
+#[command(name = "nightdesk", version, about = "Answers a contractor's phone after hours")]
+pub struct Cli {
+    /// Folder of business profiles (default: the bundled examples).
+    #[arg(long, global = true, env = "NIGHTDESK_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate the config; each problem as file:line:column.
+    Check,
+    /// Offline assessment and decision for each case of a corpus file.
+    Triage {
+        /// A call corpus in JSON Lines.
+        file: PathBuf,
+    },
+    /// Who is first on call for a trade at a local time.
+    Oncall {
+        /// The business's called number.
+        #[arg(long)]
+        business: String,
+        #[arg(long)]
+        trade: String,
+        /// Local wall-clock time (2026-03-08T02:30) or an instant with offset.
+        #[arg(long)]
+        at: String,
+    },
+}
+
+/// Runs the command line; the exit code is the return value.
+///
+/// # Errors
+///
+/// Any failure, with context, for `main` to print.
+pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Check => check(cli.config),
+        Command::Triage { file } => triage_file(cli.config, &file),
+        Command::Oncall { business, trade, at } => oncall(cli.config, &business, &trade, &at),
+    }
+}
+
+fn load(dir: Option<PathBuf>) -> anyhow::Result<Config> {
+    match Config::load(dir.as_deref()) {
+        Ok(c) => Ok(c),
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            bail!("the config has {} problem(s); run `nightdesk check`", problems.len())
+        }
+    }
+}
+
+fn check(dir: Option<PathBuf>) -> anyhow::Result<i32> {
+    match Config::load(dir.as_deref()) {
+        Ok(config) => {
+            for w in &config.warnings {
+                println!("{w}");
+            }
+            println!("ok: {} business(es) checked", config.businesses.len());
+            Ok(0)
+        }
+        Err(problems) => {
+            for p in &problems {
+                println!("{p}");
+            }
+            let errors = problems.iter().filter(|p| p.severity == Severity::Error).count();
+            println!("{errors} error(s)");
+            Ok(1)
+        }
+    }
+}
+
+fn triage_file(dir: Option<PathBuf>, file: &std::path::Path) -> anyhow::Result<i32> {
+    let config = load(dir)?;
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let entries = corpus::parse(&text).with_context(|| format!("reading {}", file.display()))?;
+    let mut summary = Summary::default();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for entry in &entries {
+        let case = entry.case()?;
+        let Some(outcome) = triage::triage(&config, &case) else {
+            eprintln!("{}: no business has the number {}", entry.id, entry.business);
+            continue;
+        };
+        writeln!(out, "{}", serde_json::to_string(&outcome)?)?;
+        summary.add(&outcome, entry.expect.as_ref());
+    }
+    eprintln!("{}", summary.report());
+    Ok(0)
+}
+
+fn oncall(dir: Option<PathBuf>, number: &str, trade: &str, at: &str) -> anyhow::Result<i32> {
+    let config = load(dir)?;
+    let business = config
+        .business(number)
+        .with_context(|| format!("no business has the number {number}"))?;
+    let (when, note) = parse_local_time(at, &business.tz)?;
+    let shift = business.schedule.on_call(trade, when.timestamp());
+    let rfc = |z: &jiff::Zoned| z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string();
+    let value = match shift {
+        Some(s) => {
+            let tech = business.schedule.technician(&s.technician).context("rotation names an unknown technician")?;
+            let backup = s.backup.as_deref().and_then(|b| business.schedule.technician(b));
+            serde_json::json!({
+                "technician": tech.name,
+                "phone": tech.phone,
+                "from": s.from.as_ref().map(rfc),
+                "until": s.until.as_ref().map(rfc),
+                "backup": backup.map(|b| serde_json::json!({"technician": b.name, "phone": b.phone})),
+                "note": note,
+            })
+        }
+        None => serde_json::json!({
+            "technician": null, "phone": null, "from": null, "until": null,
+            "note": format!("nobody is on call for {trade}; emergencies go to the owner"),
+        }),
+    };
+    println!("{value}");
+    Ok(0)
+}

@@ -1,0 +1,16 @@
+//! nightdesk answers a home-service contractor's phone after hours.
+//!
+//! The pipeline, one module a stage (see ARCHITECTURE.md):
+//! `intake` turns whatever arrived into a `Case`; `assessment` finds the
+//! facts, trade, area and urgency; `decision` picks the lane by the
+//! owner's route table; `dispatch` alerts and escalates; `record` writes
+//! the receipt. The edges: `config`, `rules`, `twilio`, `store`, `cli`.
+
+pub mod assessment;
+pub mod cli;
+pub mod config;
+pub mod decision;
+pub mod dispatch;
+pub mod intake;
+pub mod rules;
+pub mod triage;
