@@ -107,7 +107,9 @@ fn csv_rows(text: &'static str) -> impl Iterator<Item = Vec<String>> {
 }
 
 fn table(text: &'static str, key: usize, value: usize) -> HashMap<String, String> {
-    csv_rows(text).map(|r| (r[key].clone(), r[value].clone())).collect()
+    csv_rows(text)
+        .map(|r| (r[key].clone(), r[value].clone()))
+        .collect()
 }
 
 /// Every city name of the ZIP table, keyed as [`city_key`] spells it, with
@@ -135,7 +137,10 @@ fn directional(word: &str) -> Option<&'static str> {
 }
 
 fn unit_designator(word: &str) -> Option<(&'static str, bool)> {
-    TABLES.units.get(word).map(|(abbr, range)| (abbr.as_str(), *range))
+    TABLES
+        .units
+        .get(word)
+        .map(|(abbr, range)| (abbr.as_str(), *range))
 }
 
 // ---------------------------------------------------------------------------
@@ -145,8 +150,16 @@ const DIGITS: [&str; 10] = [
     "ZERO", "ONE", "TWO", "THREE", "FOUR", "FIVE", "SIX", "SEVEN", "EIGHT", "NINE",
 ];
 const TEENS: [&str; 10] = [
-    "TEN", "ELEVEN", "TWELVE", "THIRTEEN", "FOURTEEN", "FIFTEEN", "SIXTEEN", "SEVENTEEN",
-    "EIGHTEEN", "NINETEEN",
+    "TEN",
+    "ELEVEN",
+    "TWELVE",
+    "THIRTEEN",
+    "FOURTEEN",
+    "FIFTEEN",
+    "SIXTEEN",
+    "SEVENTEEN",
+    "EIGHTEEN",
+    "NINETEEN",
 ];
 const TENS: [&str; 8] = [
     "TWENTY", "THIRTY", "FORTY", "FIFTY", "SIXTY", "SEVENTY", "EIGHTY", "NINETY",
@@ -155,11 +168,25 @@ const UNIT_ORDINALS: [&str; 9] = [
     "FIRST", "SECOND", "THIRD", "FOURTH", "FIFTH", "SIXTH", "SEVENTH", "EIGHTH", "NINTH",
 ];
 const TEEN_ORDINALS: [&str; 10] = [
-    "TENTH", "ELEVENTH", "TWELFTH", "THIRTEENTH", "FOURTEENTH", "FIFTEENTH", "SIXTEENTH",
-    "SEVENTEENTH", "EIGHTEENTH", "NINETEENTH",
+    "TENTH",
+    "ELEVENTH",
+    "TWELFTH",
+    "THIRTEENTH",
+    "FOURTEENTH",
+    "FIFTEENTH",
+    "SIXTEENTH",
+    "SEVENTEENTH",
+    "EIGHTEENTH",
+    "NINETEENTH",
 ];
 const TENS_ORDINALS: [&str; 8] = [
-    "TWENTIETH", "THIRTIETH", "FORTIETH", "FIFTIETH", "SIXTIETH", "SEVENTIETH", "EIGHTIETH",
+    "TWENTIETH",
+    "THIRTIETH",
+    "FORTIETH",
+    "FIFTIETH",
+    "SIXTIETH",
+    "SEVENTIETH",
+    "EIGHTIETH",
     "NINETIETH",
 ];
 
@@ -175,7 +202,8 @@ fn digit_value(word: &str) -> Option<u32> {
 }
 
 fn unit_ordinal(word: Option<&String>) -> Option<u32> {
-    word.and_then(|w| index_of(&UNIT_ORDINALS, w)).map(|i| i + 1)
+    word.and_then(|w| index_of(&UNIT_ORDINALS, w))
+        .map(|i| i + 1)
 }
 
 fn is_number_word(word: &str) -> bool {
@@ -215,7 +243,11 @@ fn group_at(words: &[String], i: usize, first: bool) -> Option<(String, usize, b
     if word == "ZERO" || (word == "OH" && (!first || next.is_some_and(is_number_word))) {
         return Some(("0".to_string(), 1, false));
     }
-    let (small, used) = if word == "A" && scale { (1, 1) } else { cardinal_at(words, i)? };
+    let (small, used) = if word == "A" && scale {
+        (1, 1)
+    } else {
+        cardinal_at(words, i)?
+    };
     let mut at = i + used;
     match words.get(at).map(String::as_str) {
         Some("HUNDRED") if first => {
@@ -390,7 +422,10 @@ fn tokens(input: &str) -> Tokens {
         toks.push(tok);
         i += used;
     }
-    Tokens { toks, boundary_unclear }
+    Tokens {
+        toks,
+        boundary_unclear,
+    }
 }
 
 /// Whether the words of a house number plus the tens word of the street
@@ -401,12 +436,16 @@ fn number_could_take_tens(words: &[String]) -> bool {
 
 /// Digits as typed: `1245`, ZIP+4 `55406-1234` (kept to five), `41ST`.
 fn written_number(word: &str) -> Option<Tok> {
-    let digits_end = word.find(|c: char| !c.is_ascii_digit()).unwrap_or(word.len());
+    let digits_end = word
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(word.len());
     let (digits, rest) = word.split_at(digits_end);
     if digits.is_empty() {
         return None;
     }
-    let plus4 = rest.strip_prefix('-').is_some_and(|r| r.len() == 4 && r.bytes().all(|b| b.is_ascii_digit()));
+    let plus4 = rest
+        .strip_prefix('-')
+        .is_some_and(|r| r.len() == 4 && r.bytes().all(|b| b.is_ascii_digit()));
     match rest {
         "" => Some(Tok::Num(digits.to_string())),
         _ if plus4 && digits.len() == 5 => Some(Tok::Num(digits.to_string())),
@@ -476,7 +515,10 @@ struct Reading {
 }
 
 fn read(input: &str) -> Reading {
-    let Tokens { toks, boundary_unclear } = tokens(input);
+    let Tokens {
+        toks,
+        boundary_unclear,
+    } = tokens(input);
     let mut unclear = boundary_unclear.then_some(Unclear::NumberStreetBoundary);
     if offers_alternatives(&toks) {
         unclear = Some(Unclear::Alternatives);
@@ -485,20 +527,32 @@ fn read(input: &str) -> Reading {
     if let Some((po_box, after)) = po_box(&toks) {
         let tail = tail(&toks, after);
         let city = (!tail.words.is_empty()).then(|| city_words(&tail.words));
-        let mut address = Address { po_box: Some(po_box), ..Address::default() };
+        let mut address = Address {
+            po_box: Some(po_box),
+            ..Address::default()
+        };
         settle_place(&mut address, city, tail);
         return Reading { address, unclear };
     }
 
     let Some(house) = (0..toks.len()).find(|&i| house_number_at(&toks, i)) else {
         let zip = zip_spots(&toks, 0).pop().map(|(_, zip)| zip);
-        let address = Address { zip, ..Address::default() };
-        return Reading { address, unclear: Some(Unclear::NoHouseNumber) };
+        let address = Address {
+            zip,
+            ..Address::default()
+        };
+        return Reading {
+            address,
+            unclear: Some(Unclear::NoHouseNumber),
+        };
     };
 
     let tail = tail(&toks, house + 1);
     let zip_row = tail.zip.as_deref().and_then(|z| zip_table().get(z));
-    let state = tail.state.clone().or_else(|| zip_row.map(|r| r.state.clone()));
+    let state = tail
+        .state
+        .clone()
+        .or_else(|| zip_row.map(|r| r.state.clone()));
     let split = split_city(&tail.words, zip_row, state.as_deref());
     if split.unclear {
         unclear = unclear.or(Some(Unclear::DirectionalOrCity));
@@ -539,7 +593,10 @@ fn house_number_at(toks: &[Tok], i: usize) -> bool {
 fn po_box(toks: &[Tok]) -> Option<(String, usize)> {
     let at = toks.iter().position(|t| t.is("BOX") || t.is("POBOX"))?;
     let mut i = at + 1;
-    while toks.get(i).is_some_and(|t| t.is("#") || t.is("NUMBER") || t.is("NO")) {
+    while toks
+        .get(i)
+        .is_some_and(|t| t.is("#") || t.is("NUMBER") || t.is("NO"))
+    {
         i += 1;
     }
     match toks.get(i) {
@@ -602,7 +659,9 @@ fn take_state(words: &mut Vec<Tok>) -> Option<String> {
             continue;
         }
         let name = joined(&words[words.len() - n..]);
-        let Some(code) = TABLES.states.get(&name) else { continue };
+        let Some(code) = TABLES.states.get(&name) else {
+            continue;
+        };
         if n == 1 && directional(&name).is_some() {
             return None;
         }
@@ -654,7 +713,10 @@ fn fix_city(city: String, row: &ZipInfo) -> String {
 /// The state with the most ZIPs that carry this city name.
 fn likeliest_state(city: &str) -> Option<String> {
     let states = CITIES.get(city)?;
-    states.iter().max_by_key(|(_, count)| *count).map(|(state, _)| state.clone())
+    states
+        .iter()
+        .max_by_key(|(_, count)| *count)
+        .map(|(state, _)| state.clone())
 }
 
 // ---------------------------------------------------------------------------
@@ -706,7 +768,11 @@ fn split_city(words: &[Tok], zip: Option<&ZipInfo>, state: Option<&str>) -> City
     if let Some(split) = split_at_comma(words) {
         return split;
     }
-    let w: Vec<Tok> = words.iter().filter(|t| **t != Tok::Comma).cloned().collect();
+    let w: Vec<Tok> = words
+        .iter()
+        .filter(|t| **t != Tok::Comma)
+        .cloned()
+        .collect();
     let split = |k: usize, unclear: bool| CitySplit {
         street: w[..k].to_vec(),
         city: (k < w.len()).then(|| city_words(&w[k..])),
@@ -722,13 +788,15 @@ fn split_city(words: &[Tok], zip: Option<&ZipInfo>, state: Option<&str>) -> City
     }
 
     let known = |k: usize| known_city(&city_words(&w[k..]), state) && plausible_city(&w[k..]);
-    if let Some(k) = (1..w.len()).find(|&k| all_words(&w[k..]) && known(k) && street_ends(&w[..k])) {
+    if let Some(k) = (1..w.len()).find(|&k| all_words(&w[k..]) && known(k) && street_ends(&w[..k]))
+    {
         return split(k, direction_or_city(&w, k, known));
     }
 
-    let end = (1..w.len())
-        .rev()
-        .find(|&k| street_ends_firmly(&w[..k]) && all_words(&w[k..]) && plausible_city(&w[k..]));
+    let end = (1..=w.len()).rev().find(|&k| {
+        let city = &w[k..];
+        street_ends_firmly(&w[..k]) && (city.is_empty() || all_words(city) && plausible_city(city))
+    });
     split(end.unwrap_or(w.len()), false)
 }
 
@@ -742,8 +810,16 @@ fn split_at_comma(words: &[Tok]) -> Option<CitySplit> {
     if unit_or_direction || !all_words(city) {
         return None;
     }
-    let street = words[..comma].iter().filter(|t| **t != Tok::Comma).cloned().collect();
-    Some(CitySplit { street, city: Some(city_words(city)), unclear: false })
+    let street = words[..comma]
+        .iter()
+        .filter(|t| **t != Tok::Comma)
+        .cloned()
+        .collect();
+    Some(CitySplit {
+        street,
+        city: Some(city_words(city)),
+        unclear: false,
+    })
 }
 
 fn all_words(toks: &[Tok]) -> bool {
@@ -751,15 +827,21 @@ fn all_words(toks: &[Tok]) -> bool {
 }
 
 fn known_city(key: &str, state: Option<&str>) -> bool {
-    CITIES.get(key).is_some_and(|states| {
-        state.is_none_or(|state| states.iter().any(|(s, _)| s == state))
-    })
+    CITIES
+        .get(key)
+        .is_some_and(|states| state.is_none_or(|state| states.iter().any(|(s, _)| s == state)))
 }
 
-/// A lone suffix or direction word is not taken for a city.
+/// A lone suffix, direction or letter is not taken for a city, even where
+/// a town has that name (North East, Maryland).
 fn plausible_city(city: &[Tok]) -> bool {
+    if directional(&joined(city)).is_some() {
+        return false;
+    }
     match city {
-        [only] => only.word().is_some_and(|w| suffix(w).is_none() && directional(w).is_none()),
+        [only] => only
+            .word()
+            .is_some_and(|w| w.len() > 1 && suffix(w).is_none() && directional(w).is_none()),
         _ => true,
     }
 }
@@ -776,7 +858,11 @@ fn direction_or_city(w: &[Tok], k: usize, valid: impl Fn(usize) -> bool) -> bool
 /// number, or anywhere in a street said without a suffix.
 fn street_ends(street: &[Tok]) -> bool {
     street_ends_firmly(street)
-        || street.last().and_then(Tok::word).and_then(directional).is_some()
+        || street
+            .last()
+            .and_then(Tok::word)
+            .and_then(directional)
+            .is_some()
         || !street.iter().any(|t| t.word().and_then(suffix).is_some())
 }
 
@@ -813,10 +899,14 @@ fn street(words: &[Tok]) -> Street {
         s.truncate(start);
     }
 
-    if let Some((dir, n)) = direction_at(&s, s.len().saturating_sub(2)).filter(|(_, n)| *n == 2 && s.len() > 2) {
+    if let Some((dir, n)) =
+        direction_at(&s, s.len().saturating_sub(2)).filter(|(_, n)| *n == 2 && s.len() > 2)
+    {
         street.postdir = Some(dir);
         s.truncate(s.len() - n);
-    } else if let Some((dir, _)) = direction_at(&s, s.len().saturating_sub(1)).filter(|_| s.len() > 1) {
+    } else if let Some((dir, _)) =
+        direction_at(&s, s.len().saturating_sub(1)).filter(|_| s.len() > 1)
+    {
         street.postdir = Some(dir);
         s.pop();
     }
@@ -895,7 +985,10 @@ fn unit(t: &[Tok]) -> Option<(String, Option<String>)> {
     if !range {
         return rest.is_empty().then(|| (abbr.to_string(), None));
     }
-    let skip = usize::from(rest.first().is_some_and(|r| r.is("#") || r.is("NUMBER") || r.is("NO")));
+    let skip = usize::from(
+        rest.first()
+            .is_some_and(|r| r.is("#") || r.is("NUMBER") || r.is("NO")),
+    );
     unit_id(&rest[skip..]).map(|id| (abbr.to_string(), Some(id)))
 }
 
@@ -911,7 +1004,9 @@ fn unit_id(t: &[Tok]) -> Option<String> {
         [Tok::Num(n), l] => letter(l).map(|l| format!("{n}{l}")),
         [l] if letter(l).is_some() => letter(l),
         [l, a, i, _] if a.is("AS") && i.is("IN") => letter(l),
-        [Tok::Word(w)] if w.chars().any(|c| c.is_ascii_digit()) && w.chars().all(char::is_alphanumeric) => {
+        [Tok::Word(w)]
+            if w.chars().any(|c| c.is_ascii_digit()) && w.chars().all(char::is_alphanumeric) =>
+        {
             Some(w.clone())
         }
         _ => None,
@@ -995,7 +1090,10 @@ mod tests {
     #[test]
     fn spoken_and_written_data_set() {
         let text = shared_data("addresses-spoken.jsonl");
-        let cases: Vec<Case> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let cases: Vec<Case> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         let mut exact = 0;
         for case in &cases {
             match check(&case.input, case.expected.as_ref()) {
@@ -1003,8 +1101,314 @@ mod tests {
                 Err(why) => println!("{} {:?} {:?}\n    {why}", case.id, case.tags, case.input),
             }
         }
-        println!("exact: {exact}/{}", cases.len());
+        let settled: Vec<&Case> = cases.iter().filter(|c| c.expected.is_some()).collect();
+        let best = settled
+            .iter()
+            .filter(|c| Some(parse(&c.input)) == c.expected)
+            .count();
+        println!(
+            "exact: {exact}/{}; parse alone: {best}/{}",
+            cases.len(),
+            settled.len()
+        );
         assert_eq!(cases.len(), 128);
-        assert!(exact >= 0, "exact parses fell to {exact}/128");
+        assert!(exact >= 120, "exact parses fell to {exact}/128");
+    }
+
+    /// An address from `field=value` pairs, the rest `None`.
+    fn address(fields: &[(&str, &str)]) -> Address {
+        let map: HashMap<&str, &str> = fields.iter().copied().collect();
+        let json = serde_json::to_string(&map).unwrap();
+        serde_json::from_str(&json).unwrap()
+    }
+
+    fn check_all(cases: &[(&str, &[(&str, &str)])]) {
+        for (input, fields) in cases {
+            check(input, Some(&address(fields))).unwrap_or_else(|why| panic!("{input:?}: {why}"));
+        }
+    }
+
+    #[test]
+    fn spoken_numbers() {
+        let cases: [(&str, &str); 12] = [
+            ("twelve forty five", "1245"),
+            ("thirty eight oh five", "3805"),
+            ("two six oh one", "2601"),
+            ("three oh oh one", "3001"),
+            ("ten five oh one", "10501"),
+            ("fourteen hundred", "1400"),
+            ("nineteen hundred and five", "1905"),
+            ("a hundred twelve", "112"),
+            ("six thousand twelve", "6012"),
+            ("eighteen thousand and ten", "18010"),
+            ("twenty seven thousand one hundred", "27100"),
+            ("one zero zero zero one", "10001"),
+        ];
+        for (spoken, digits) in cases {
+            let input = format!("{spoken} main street");
+            assert_eq!(parse(&input).number.as_deref(), Some(digits), "{spoken}");
+        }
+    }
+
+    #[test]
+    fn ordinal_streets_and_their_boundary() {
+        check_all(&[
+            (
+                "one oh one east thirty eighth street",
+                &[
+                    ("number", "101"),
+                    ("predirectional", "E"),
+                    ("street", "38TH"),
+                    ("suffix", "ST"),
+                ],
+            ),
+            (
+                "thirty five forty two thirty second avenue",
+                &[("number", "3542"), ("street", "32ND"), ("suffix", "AVE")],
+            ),
+            (
+                "2168 East 88th Drive",
+                &[
+                    ("number", "2168"),
+                    ("predirectional", "E"),
+                    ("street", "88TH"),
+                    ("suffix", "DR"),
+                ],
+            ),
+        ]);
+        // 38 28TH AVE or 3820 8TH AVE: only the caller can say.
+        assert_eq!(
+            try_parse("thirty eight twenty eighth avenue south"),
+            Err(Unclear::NumberStreetBoundary)
+        );
+    }
+
+    #[test]
+    fn units() {
+        check_all(&[
+            (
+                "two six oh one lake street apartment three b",
+                &[
+                    ("number", "2601"),
+                    ("street", "LAKE"),
+                    ("suffix", "ST"),
+                    ("unit_type", "APT"),
+                    ("unit", "3B"),
+                ],
+            ),
+            (
+                "forty one oh one cedar avenue apartment number five",
+                &[
+                    ("number", "4101"),
+                    ("street", "CEDAR"),
+                    ("suffix", "AVE"),
+                    ("unit_type", "APT"),
+                    ("unit", "5"),
+                ],
+            ),
+            (
+                "12 howard avenue apartment c as in charlie",
+                &[
+                    ("number", "12"),
+                    ("street", "HOWARD"),
+                    ("suffix", "AVE"),
+                    ("unit_type", "APT"),
+                    ("unit", "C"),
+                ],
+            ),
+            (
+                "123 Main St Apt #4",
+                &[
+                    ("number", "123"),
+                    ("street", "MAIN"),
+                    ("suffix", "ST"),
+                    ("unit_type", "APT"),
+                    ("unit", "4"),
+                ],
+            ),
+            (
+                "972 Donnelly Ave SW # 2",
+                &[
+                    ("number", "972"),
+                    ("street", "DONNELLY"),
+                    ("suffix", "AVE"),
+                    ("postdirectional", "SW"),
+                    ("unit_type", "#"),
+                    ("unit", "2"),
+                ],
+            ),
+            (
+                "205 Michigan Avenue 41st Floor",
+                &[
+                    ("number", "205"),
+                    ("street", "MICHIGAN"),
+                    ("suffix", "AVE"),
+                    ("unit_type", "FL"),
+                    ("unit", "41"),
+                ],
+            ),
+            (
+                "forty two oh one eighteenth avenue south upstairs",
+                &[
+                    ("number", "4201"),
+                    ("street", "18TH"),
+                    ("suffix", "AVE"),
+                    ("postdirectional", "S"),
+                    ("unit_type", "UPPR"),
+                ],
+            ),
+        ]);
+    }
+
+    #[test]
+    fn directionals() {
+        check_all(&[
+            (
+                "twenty eight hundred central avenue north east",
+                &[
+                    ("number", "2800"),
+                    ("street", "CENTRAL"),
+                    ("suffix", "AVE"),
+                    ("postdirectional", "NE"),
+                ],
+            ),
+            (
+                "985 Cox Ave., S.W., Atlanta, Georgia 30310",
+                &[
+                    ("number", "985"),
+                    ("street", "COX"),
+                    ("suffix", "AVE"),
+                    ("postdirectional", "SW"),
+                    ("city", "ATLANTA"),
+                    ("state", "GA"),
+                    ("zip", "30310"),
+                ],
+            ),
+            (
+                "239 South 500 East",
+                &[
+                    ("number", "239"),
+                    ("predirectional", "S"),
+                    ("street", "500"),
+                    ("postdirectional", "E"),
+                ],
+            ),
+            (
+                "2 North Street",
+                &[("number", "2"), ("street", "NORTH"), ("suffix", "ST")],
+            ),
+        ]);
+        assert_eq!(
+            try_parse("two oh one first avenue north or south"),
+            Err(Unclear::Alternatives)
+        );
+        assert_eq!(
+            try_parse("eight hundred concord street south saint paul"),
+            Err(Unclear::DirectionalOrCity)
+        );
+    }
+
+    #[test]
+    fn cities_states_and_zips() {
+        check_all(&[
+            (
+                "eight fifty selby avenue st paul minnesota five five one oh four",
+                &[
+                    ("number", "850"),
+                    ("street", "SELBY"),
+                    ("suffix", "AVE"),
+                    ("city", "SAINT PAUL"),
+                    ("state", "MN"),
+                    ("zip", "55104"),
+                ],
+            ),
+            (
+                "forty six ten lexington shoreview",
+                &[
+                    ("number", "4610"),
+                    ("street", "LEXINGTON"),
+                    ("city", "SHOREVIEW"),
+                    ("state", "MN"),
+                ],
+            ),
+            (
+                "1 E. Wacker Dr., Chicag, IL 60601",
+                &[
+                    ("number", "1"),
+                    ("predirectional", "E"),
+                    ("street", "WACKER"),
+                    ("suffix", "DR"),
+                    ("city", "CHICAGO"),
+                    ("state", "IL"),
+                    ("zip", "60601"),
+                ],
+            ),
+            (
+                "3 MAIN ST NORWALK CT 6851",
+                &[
+                    ("number", "3"),
+                    ("street", "MAIN"),
+                    ("suffix", "ST"),
+                    ("city", "NORWALK"),
+                    ("state", "CT"),
+                    ("zip", "06851"),
+                ],
+            ),
+            (
+                "twenty nine twenty dupont avenue fifty five four oh eight",
+                &[
+                    ("number", "2920"),
+                    ("street", "DUPONT"),
+                    ("suffix", "AVE"),
+                    ("state", "MN"),
+                    ("zip", "55408"),
+                ],
+            ),
+        ]);
+    }
+
+    #[test]
+    fn self_correction_takes_the_last_zip() {
+        let got = parse("twenty two forty one marshall avenue saint paul five five one oh five no sorry five five one oh four");
+        assert_eq!(
+            (got.zip.as_deref(), got.city.as_deref()),
+            (Some("55104"), Some("SAINT PAUL"))
+        );
+        assert_eq!(
+            find_zip("my zip is 55406 no sorry 55407"),
+            Some("55407".to_string())
+        );
+        let two = "thirty one hundred bay to bay boulevard tampa three three six oh nine or three three six two nine";
+        assert_eq!(try_parse(two), Err(Unclear::Alternatives));
+    }
+
+    #[test]
+    fn find_zip_passes_over_phones_and_house_numbers() {
+        let cases: [(&str, Option<&str>); 8] = [
+            ("my zip is five five four oh six", Some("55406")),
+            ("call me at 612 555 0143, the zip is 55406", Some("55406")),
+            ("six one two five five five oh one four three", None),
+            ("612-555-0143", None),
+            ("3805 Chicago Ave", None),
+            ("12045 main street", None),
+            ("12045 Main St, Anoka MN 55303-1234", Some("55303")),
+            ("apartment 10501 and box 55440", None),
+        ];
+        for (text, zip) in cases {
+            assert_eq!(find_zip(text).as_deref(), zip, "{text}");
+        }
+    }
+
+    #[test]
+    fn po_boxes_and_missing_parts() {
+        let got = parse("p o box twelve forty five minneapolis minnesota five five four four oh");
+        assert_eq!((got.po_box.as_deref(), got.number), (Some("1245"), None));
+        assert_eq!(
+            try_parse("i'm on the corner of franklin and cedar"),
+            Err(Unclear::NoHouseNumber)
+        );
+        let two_places =
+            "my house is on grand avenue but the leak is at my rental on selby avenue eight fifty";
+        assert_eq!(try_parse(two_places), Err(Unclear::NoHouseNumber));
     }
 }

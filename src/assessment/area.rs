@@ -106,18 +106,21 @@ impl ZipTable {
     /// a malformed row is skipped rather than reported.
     fn parse(text: &str) -> ZipTable {
         let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
-        let mut rows: Vec<ZipInfo> = reader
-            .records()
-            .filter_map(Result::ok)
-            .filter_map(|record| zip_info(&record))
-            .collect();
-        rows.sort_by(|a, b| a.zip.cmp(&b.zip));
+        let mut record = csv::StringRecord::new();
+        let mut rows = Vec::with_capacity(text.len() / 100);
+        while reader.read_record(&mut record).unwrap_or(false) {
+            rows.extend(zip_info(&record));
+        }
+        rows.sort_unstable_by(|a, b| a.zip.cmp(&b.zip));
         ZipTable { rows }
     }
 
     /// The row of a five-digit ZIP, if the table has it.
     pub fn get(&self, zip: &str) -> Option<&ZipInfo> {
-        let at = self.rows.binary_search_by(|row| row.zip.as_str().cmp(zip)).ok()?;
+        let at = self
+            .rows
+            .binary_search_by(|row| row.zip.as_str().cmp(zip))
+            .ok()?;
         Some(&self.rows[at])
     }
 
@@ -207,7 +210,10 @@ impl AreaRule {
                 continue;
             }
             if line.len() != 5 || !line.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(AreaError::BadZip { line: i + 1, text: line.to_string() });
+                return Err(AreaError::BadZip {
+                    line: i + 1,
+                    text: line.to_string(),
+                });
             }
             zips.insert(line.to_string());
         }
@@ -228,9 +234,11 @@ pub fn polygon_from_geojson(text: &str) -> Result<MultiPolygon<f64>, AreaError> 
     let geometries: Vec<geojson::Geometry> = match text.parse::<geojson::GeoJson>()? {
         geojson::GeoJson::Geometry(geometry) => vec![geometry],
         geojson::GeoJson::Feature(feature) => feature.geometry.into_iter().collect(),
-        geojson::GeoJson::FeatureCollection(collection) => {
-            collection.features.into_iter().filter_map(|f| f.geometry).collect()
-        }
+        geojson::GeoJson::FeatureCollection(collection) => collection
+            .features
+            .into_iter()
+            .filter_map(|f| f.geometry)
+            .collect(),
     };
 
     let mut polygons = Vec::new();
@@ -314,10 +322,14 @@ fn judge(rule: &AreaRule, row: &ZipInfo) -> Result<String, Miss> {
     let zip = &row.zip;
     let no_point = || Miss {
         miles_out: None,
-        reason: format!("ZIP {zip} has no Census point, so no distance or polygon rule can admit it"),
+        reason: format!(
+            "ZIP {zip} has no Census point, so no distance or polygon rule can admit it"
+        ),
     };
     match rule {
-        AreaRule::Zips(zips) if zips.contains(zip) => Ok(format!("ZIP {zip} is on the service list")),
+        AreaRule::Zips(zips) if zips.contains(zip) => {
+            Ok(format!("ZIP {zip} is on the service list"))
+        }
         AreaRule::Zips(_) => Err(Miss {
             miles_out: None,
             reason: format!("ZIP {zip} is not on the service list"),
@@ -329,13 +341,18 @@ fn judge(rule: &AreaRule, row: &ZipInfo) -> Result<String, Miss> {
             if distance <= *miles {
                 Ok(reason)
             } else {
-                Err(Miss { miles_out: Some(distance - miles), reason })
+                Err(Miss {
+                    miles_out: Some(distance - miles),
+                    reason,
+                })
             }
         }
         AreaRule::Polygon(area) => {
             let point = row.census_point().ok_or_else(no_point)?;
             if area.intersects(&lon_lat(point)) {
-                return Ok(format!("ZIP {zip}'s point is inside the service-area polygon"));
+                return Ok(format!(
+                    "ZIP {zip}'s point is inside the service-area polygon"
+                ));
             }
             let out = miles_outside(area, point);
             let reason = match out {
@@ -345,7 +362,10 @@ fn judge(rule: &AreaRule, row: &ZipInfo) -> Result<String, Miss> {
                 ),
                 None => format!("ZIP {zip}'s point is outside the service-area polygon"),
             };
-            Err(Miss { miles_out: out, reason })
+            Err(Miss {
+                miles_out: out,
+                reason,
+            })
         }
     }
 }
@@ -437,7 +457,9 @@ mod tests {
                 metro = "tpa";
             }
             let cells: Vec<String> = line.split('|').map(|c| c.trim().to_string()).collect();
-            let numeric = cells.get(1).is_some_and(|c| c.len() == 5 && c.parse::<u32>().is_ok());
+            let numeric = cells
+                .get(1)
+                .is_some_and(|c| c.len() == 5 && c.parse::<u32>().is_ok());
             if line.starts_with('|') && numeric {
                 rows.push((metro, cells[1..cells.len() - 1].to_vec()));
             }
@@ -447,7 +469,9 @@ mod tests {
 
     /// Runs one rule alone on a ZIP and compares with the expected answer.
     fn check(rule: &AreaRule, zip: &str, want_in: bool) -> AreaDecision {
-        let area = ServiceArea { rules: vec![rule.clone()] };
+        let area = ServiceArea {
+            rules: vec![rule.clone()],
+        };
         let got = area.decide(Some(zip));
         assert_eq!(got.in_area, Some(want_in), "ZIP {zip}: {}", got.reason);
         got
@@ -461,11 +485,19 @@ mod tests {
             let m = metro(name);
             let yes = |c: &str| c == "yes";
             if cells.len() == 7 {
-                let (zip, miles, in_list, in_polygon) = (&cells[0], &cells[2], yes(&cells[3]), yes(&cells[4]));
+                let (zip, miles, in_list, in_polygon) =
+                    (&cells[0], &cells[2], yes(&cells[3]), yes(&cells[4]));
                 check(&m.list, zip, in_list);
-                let radius = AreaRule::Radius { shop: m.shop, miles: m.miles };
+                let radius = AreaRule::Radius {
+                    shop: m.shop,
+                    miles: m.miles,
+                };
                 let decision = check(&radius, zip, in_list);
-                assert!(decision.reason.contains(&format!("is {miles} miles")), "{}", decision.reason);
+                assert!(
+                    decision.reason.contains(&format!("is {miles} miles")),
+                    "{}",
+                    decision.reason
+                );
                 check(&AreaRule::Polygon(m.polygon.clone()), zip, in_polygon);
             } else {
                 let point: (f64, f64) = (cells[2].parse().unwrap(), cells[3].parse().unwrap());
@@ -480,11 +512,16 @@ mod tests {
     fn whole_lists_match_the_radius_rule() {
         for name in ["msp", "tpa"] {
             let m = metro(name);
-            let AreaRule::Zips(list) = &m.list else { unreachable!() };
+            let AreaRule::Zips(list) = &m.list else {
+                unreachable!()
+            };
             let by_radius: HashSet<String> = zip_table()
                 .iter()
                 .filter(|row| row.active)
-                .filter(|row| row.census_point().is_some_and(|p| miles_between(m.shop, p) <= m.miles))
+                .filter(|row| {
+                    row.census_point()
+                        .is_some_and(|p| miles_between(m.shop, p) <= m.miles)
+                })
                 .map(|row| row.zip.clone())
                 .collect();
             assert_eq!(*list, by_radius, "{name}");
@@ -497,24 +534,55 @@ mod tests {
         let area = ServiceArea {
             rules: vec![
                 m.list.clone(),
-                AreaRule::Radius { shop: m.shop, miles: m.miles },
+                AreaRule::Radius {
+                    shop: m.shop,
+                    miles: m.miles,
+                },
                 AreaRule::Polygon(m.polygon.clone()),
             ],
         };
-        assert_eq!(area.decide(Some("55406")).reason, "ZIP 55406 is on the service list");
-        assert_eq!(area.decide(None), AreaDecision { in_area: None, reason: "no ZIP was given".into() });
+        assert_eq!(
+            area.decide(Some("55406")).reason,
+            "ZIP 55406 is on the service list"
+        );
+        assert_eq!(
+            area.decide(None),
+            AreaDecision {
+                in_area: None,
+                reason: "no ZIP was given".into()
+            }
+        );
 
         let shakopee = area.decide(Some("55379"));
         assert_eq!(shakopee.in_area, Some(false));
-        assert!(shakopee.reason.contains("20.15 miles from the shop (limit 20)"), "{}", shakopee.reason);
+        assert!(
+            shakopee
+                .reason
+                .contains("20.15 miles from the shop (limit 20)"),
+            "{}",
+            shakopee.reason
+        );
 
-        let radius_only = ServiceArea { rules: vec![AreaRule::Radius { shop: m.shop, miles: 20.0 }] };
+        let radius_only = ServiceArea {
+            rules: vec![AreaRule::Radius {
+                shop: m.shop,
+                miles: 20.0,
+            }],
+        };
         let cottage_grove = radius_only.decide(Some("55016"));
-        assert_eq!(cottage_grove.reason, "ZIP 55016 is 19.67 miles from the shop (limit 20)");
+        assert_eq!(
+            cottage_grove.reason,
+            "ZIP 55016 is 19.67 miles from the shop (limit 20)"
+        );
 
-        let polygon_only = ServiceArea { rules: vec![AreaRule::Polygon(m.polygon.clone())] };
+        let polygon_only = ServiceArea {
+            rules: vec![AreaRule::Polygon(m.polygon.clone())],
+        };
         let andover = polygon_only.decide(Some("55304"));
-        assert_eq!(andover.reason, "ZIP 55304's point is inside the service-area polygon");
+        assert_eq!(
+            andover.reason,
+            "ZIP 55304's point is inside the service-area polygon"
+        );
     }
 
     #[test]
@@ -523,7 +591,13 @@ mod tests {
         // point is a post office, so only a list could admit it.
         let m = metro("msp");
         let area = ServiceArea {
-            rules: vec![AreaRule::Radius { shop: m.shop, miles: m.miles }, AreaRule::Polygon(m.polygon)],
+            rules: vec![
+                AreaRule::Radius {
+                    shop: m.shop,
+                    miles: m.miles,
+                },
+                AreaRule::Polygon(m.polygon),
+            ],
         };
         let got = area.decide(Some("55440"));
         assert_eq!(got.in_area, Some(false));
@@ -532,7 +606,9 @@ mod tests {
 
     #[test]
     fn unknown_zip_is_out_and_says_so() {
-        let area = ServiceArea { rules: vec![AreaRule::Zips(HashSet::from(["99999".to_string()]))] };
+        let area = ServiceArea {
+            rules: vec![AreaRule::Zips(HashSet::from(["99999".to_string()]))],
+        };
         let got = area.decide(Some("99999"));
         assert_eq!(got.in_area, Some(false));
         assert_eq!(got.reason, "ZIP 99999 is not a known ZIP code");
@@ -546,21 +622,36 @@ mod tests {
         assert_eq!(table.len(), 42_789);
 
         let row = zip_table().get("55113").unwrap();
-        assert_eq!((row.city.as_str(), row.state.as_str()), ("Saint Paul", "MN"));
+        assert_eq!(
+            (row.city.as_str(), row.state.as_str()),
+            ("Saint Paul", "MN")
+        );
         assert!(row.acceptable_cities.iter().any(|c| c == "Roseville"));
         assert_eq!(row.timezone.as_deref(), Some("America/Chicago"));
         assert!(row.census_point().is_some() && row.active && row.zcta);
-        assert_eq!(zip_table().get("00501").map(|r| r.coord_source), Some(CoordSource::Zipcodes));
+        assert_eq!(
+            zip_table().get("00501").map(|r| r.coord_source),
+            Some(CoordSource::Zipcodes)
+        );
         assert!(zip_table().get("99999").is_none());
     }
 
     #[test]
     fn geojson_errors_are_reported() {
-        assert!(matches!(polygon_from_geojson("{"), Err(AreaError::GeoJson(_))));
+        assert!(matches!(
+            polygon_from_geojson("{"),
+            Err(AreaError::GeoJson(_))
+        ));
         let point = r#"{"type": "Point", "coordinates": [-93.2, 44.9]}"#;
-        assert!(matches!(polygon_from_geojson(point), Err(AreaError::UnsupportedGeometry("Point"))));
+        assert!(matches!(
+            polygon_from_geojson(point),
+            Err(AreaError::UnsupportedGeometry("Point"))
+        ));
         let empty = r#"{"type": "FeatureCollection", "features": []}"#;
-        assert!(matches!(polygon_from_geojson(empty), Err(AreaError::NoPolygon)));
+        assert!(matches!(
+            polygon_from_geojson(empty),
+            Err(AreaError::NoPolygon)
+        ));
         let bad = AreaRule::zips_from_list("# header\n55406\n5540\n").unwrap_err();
         assert_eq!(bad.to_string(), "line 3: \"5540\" is not a five-digit zip");
     }

@@ -18,6 +18,15 @@ use super::text::{number, tokenize, Token};
 const GAP: usize = 6;
 /// How far around a match the judging words are looked for.
 const REACH: usize = 5;
+/// Safety facts look further: "the detector beeped a couple of times and
+/// then it stopped" puts the alarm in the past from nine words away.
+const SAFETY_REACH: usize = 10;
+
+/// Facts whose doubt matters: a caller unsure of one is an unclear-safety
+/// case, and doubt said anywhere stands until the caller, asked directly,
+/// says yes.
+pub const SAFETY_FACTS: &[&str] =
+    &["gas_smell", "co_alarm", "electrical_fire", "water_near_electrical", "ceiling_sagging"];
 
 /// One piece of a caller's words: the opening, or the answer to a slot.
 #[derive(Debug, Clone)]
@@ -69,8 +78,15 @@ pub enum State {
 impl Facts {
     /// The verdict on `fact`: present wins over doubt, doubt over denial.
     pub fn state(&self, fact: &str) -> State {
-        let best = self.hits.iter().filter(|h| h.fact == fact).map(|h| h.polarity).max();
-        match best {
+        let hits = || self.hits.iter().filter(|h| h.fact == fact);
+        let confirmed = hits().any(|h| {
+            h.polarity == Polarity::Present && h.slot.as_deref().and_then(slot_fact) == Some(fact)
+        });
+        let doubted = hits().any(|h| h.polarity == Polarity::Unsure);
+        if SAFETY_FACTS.contains(&fact) && doubted && !confirmed {
+            return State::Doubtful;
+        }
+        match hits().map(|h| h.polarity).max() {
             Some(Polarity::Present) => State::Present,
             Some(Polarity::Unsure | Polarity::Past) => State::Doubtful,
             _ => State::Absent,
@@ -209,8 +225,17 @@ pub fn extract(segments: &[Segment<'_>], owner_name: &str) -> Facts {
             {
                 continue;
             }
-            for (start, end) in find(fact, &tokens, &owner) {
-                let polarity = judge(&tokens, start, end);
+            let reach = if SAFETY_FACTS.contains(&fact.def.name) { SAFETY_REACH } else { REACH };
+            for (start, end, negated_inside) in find(fact, &tokens, &owner) {
+                // A robocall is a robocall whatever it denies ("this is
+                // not a sales call").
+                let polarity = if fact.def.name == "robocall" {
+                    Polarity::Present
+                } else if negated_inside {
+                    Polarity::Negated
+                } else {
+                    judge(&tokens, start, end, reach)
+                };
                 hits.push(Hit {
                     fact: fact.def.name,
                     polarity,
@@ -267,40 +292,56 @@ fn contains_phrase(text: &str, phrase: &str) -> bool {
 }
 
 /// Every match of the fact's patterns, as token ranges, less those vetoed.
-fn find(fact: &CompiledFact, tokens: &[Token], owner: &str) -> Vec<(usize, usize)> {
-    let mut found: Vec<(usize, usize)> = Vec::new();
+/// Where matches overlap, the one that starts first wins, then the
+/// longest: "no heat" beats "heat .. in the house" read as negated.
+fn find(fact: &CompiledFact, tokens: &[Token], owner: &str) -> Vec<(usize, usize, bool)> {
+    let mut candidates: Vec<(usize, usize, bool)> = Vec::new();
     for pattern in &fact.patterns {
         for start in 0..tokens.len() {
-            let Some(end) = match_at(pattern, tokens, start, owner) else { continue };
-            if found.iter().any(|&(s, e)| start < e && s < end) {
-                continue;
-            }
-            let sentence = tokens[start].sentence;
-            let vetoed = fact.vetoes.iter().any(|veto| {
-                (0..tokens.len())
-                    .filter(|&i| tokens[i].sentence == sentence)
-                    .any(|i| match_at(veto, tokens, i, owner).is_some())
-            });
-            if !vetoed {
-                found.push((start, end));
+            if let Some((end, gaps)) = match_gaps(pattern, tokens, start, owner) {
+                // "roof .. leaking" must not match "roof nothing's leaking".
+                let negated_inside = gaps.iter().any(|&i| NEGATORS.contains(&tokens[i].word.as_str()));
+                candidates.push((start, end, negated_inside));
             }
         }
     }
-    found.sort();
+    candidates.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+    let mut found: Vec<(usize, usize, bool)> = Vec::new();
+    for (start, end, negated_inside) in candidates {
+        if found.iter().any(|&(s, e, _)| start < e && s < end) {
+            continue;
+        }
+        let sentence = tokens[start].sentence;
+        let vetoed = fact.vetoes.iter().any(|veto| {
+            (0..tokens.len())
+                .filter(|&i| tokens[i].sentence == sentence)
+                .any(|i| match_at(veto, tokens, i, owner).is_some())
+        });
+        if !vetoed {
+            found.push((start, end, negated_inside));
+        }
+    }
     found
 }
 
 /// Matches `pattern` with its first term at `start`; returns the end.
 fn match_at(pattern: &Pattern, tokens: &[Token], start: usize, owner: &str) -> Option<usize> {
+    match_gaps(pattern, tokens, start, owner).map(|(end, _)| end)
+}
+
+/// Like `match_at`, also returning the words skipped between terms.
+fn match_gaps(pattern: &Pattern, tokens: &[Token], start: usize, owner: &str) -> Option<(usize, Vec<usize>)> {
     let sentence = tokens[start].sentence;
     let mut end = term_at(&pattern.terms[0], tokens, start, owner)?;
+    let mut gaps = Vec::new();
     for term in &pattern.terms[1..] {
-        let next = (end..tokens.len().min(end + GAP + 1))
+        let (at, next) = (end..tokens.len().min(end + GAP + 1))
             .take_while(|&i| tokens[i].sentence == sentence)
-            .find_map(|i| term_at(term, tokens, i, owner))?;
+            .find_map(|i| term_at(term, tokens, i, owner).map(|e| (i, e)))?;
+        gaps.extend(end..at);
         end = next;
     }
-    Some(end)
+    Some((end, gaps))
 }
 
 fn term_at(term: &[Vec<Word>], tokens: &[Token], at: usize, owner: &str) -> Option<usize> {
@@ -349,7 +390,7 @@ fn is_age(tokens: &[Token], i: usize) -> bool {
 }
 
 /// Judges a match by the words around it in its sentence.
-fn judge(tokens: &[Token], start: usize, end: usize) -> Polarity {
+fn judge(tokens: &[Token], start: usize, end: usize, reach: usize) -> Polarity {
     let sentence = tokens[start].sentence;
     let window = |from: usize, to: usize| -> String {
         tokens[from..to]
@@ -359,7 +400,7 @@ fn judge(tokens: &[Token], start: usize, end: usize) -> Polarity {
             .collect::<Vec<_>>()
             .join(" ")
     };
-    let around = window(start.saturating_sub(REACH + 2), (end + REACH).min(tokens.len()));
+    let around = window(start.saturating_sub(reach + 2), (end + reach).min(tokens.len()));
     let before = window(start.saturating_sub(3), start);
     let first = tokens[start].word.as_str();
 

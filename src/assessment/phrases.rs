@@ -21,8 +21,6 @@ pub struct FactDef {
     pub vetoes: &'static [&'static str],
 }
 
-const HEAT_EQUIPMENT: &str = "furnace*|furnish|boiler*|heat pump|heat|heat's|heating|radiators|baseboards|rooftop unit";
-const BROKEN: &str = "quit|out|stopped|dead|down|broke*|died|off|fail*|won't|isn't|not|cold|locked|keeps|shut*|never|no|nothing";
 
 pub static FACTS: &[FactDef] = &[
     // Heating and cooling.
@@ -44,7 +42,7 @@ pub static FACTS: &[FactDef] = &[
         meaning: "air conditioning not cooling",
         trade: Some("hvac"),
         patterns: &[
-            "ac|air conditioner|air conditioning|central air|air|cooling|outside unit|condenser .. not cooling|isn't cooling|won't cool|not keeping up|isn't keeping up|blowing warm|blowing hot|warm air|hot air|room temp|quit|stopped|died|broke*|out|not working|isn't working|won't turn|won't come",
+            "ac|air conditioner|air conditioning|central air|cooling|outside unit|condenser .. not cooling|isn't cooling|won't cool|not keeping up|isn't keeping up|blowing warm|blowing hot|warm air|hot air|room temp|quit|stopped|died|broke*|out|not working|isn't working|won't turn|won't come",
             "no ac|no air conditioning|no cooling|not cooling",
         ],
         vetoes: &["still cools|cools fine|cooling fine", "tune up|tune-up|maintenance"],
@@ -76,9 +74,10 @@ pub static FACTS: &[FactDef] = &[
         meaning: "the caller cannot stop the water",
         trade: Some("plumbing"),
         patterns: &[
-            "can't|cannot|couldn't|don't know where|won't .. find|shutoff|shut off|main|valve|stop it|turn|budge",
-            "valve* .. won't|spins|stuck|broken",
-            "still .. coming out|leaking|going|pouring",
+            "can't|cannot|couldn't .. find|reach|get to|turn .. shutoff|shut-off|shut off|main|valve|water off",
+            "don't know where .. shutoff|shut off|main|valve",
+            "valve*|handle .. won't|spins|stuck|broken|budge",
+            "still .. coming out|leaking|pouring|spraying",
         ],
         vetoes: &[],
     },
@@ -141,7 +140,7 @@ pub static FACTS: &[FactDef] = &[
         name: "frozen_pipe",
         meaning: "a frozen pipe",
         trade: Some("plumbing"),
-        patterns: &["pipe*|line|water .. froze*|frozen|freez*", "froze|frozen"],
+        patterns: &["pipe*|line|lines .. froze*|frozen|freez*", "froze|frozen"],
         vetoes: &["freezer", "frozen food"],
     },
     FactDef {
@@ -497,6 +496,7 @@ pub static FACTS: &[FactDef] = &[
             "lawyer|attorney|lawsuit|sue you|suing|small claims|chargeback|charge back|dispute the charge",
             "1 star|one star|bad review|review .. google|yelp|bbb|angi",
             "google|yelp|bbb|better business bureau .. review|post*|report*",
+            "post*|report* .. google|yelp|bbb|facebook|nextdoor|online",
         ],
         vetoes: &["google business listing|listing|google maps"],
     },
@@ -550,6 +550,7 @@ pub const DOUBTS: &[&str] = &[
     "hard to tell", "idk", "i don't know if", "don't know if", "kind of", "kinda", "sort of",
     "could be", "i guess", "or what", "if that's normal", "if thats normal", "not certain",
     "i'm not sure", "think maybe", "may be", "probably nothing", "might be nothing",
+    "comes and goes", "on and off",
 ];
 
 /// Phrases that put what is near them in the past: it happened, it stopped.

@@ -24,7 +24,8 @@ pub fn choose(case: &Case, business: &Business, a: &Assessment) -> Option<String
     if let Some((_, _, trade)) = scored.into_iter().next() {
         return Some(trade);
     }
-    if a.facts.said("gas_smell") || a.facts.said("co_alarm") {
+    let suspected = |f: &str| a.facts.state(f) != super::facts::State::Absent;
+    if suspected("gas_smell") || suspected("co_alarm") {
         return Some(appliance_trade(case, business));
     }
     first_mentioned(a)

@@ -32,6 +32,9 @@ pub enum Command {
     Triage {
         /// A call corpus in JSON Lines.
         file: PathBuf,
+        /// Print each case's full assessment and decision instead.
+        #[arg(long)]
+        explain: bool,
     },
     /// Who is first on call for a trade at a local time.
     Oncall {
@@ -54,7 +57,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Check => check(cli.config),
-        Command::Triage { file } => triage_file(cli.config, &file),
+        Command::Triage { file, explain } => triage_file(cli.config, &file, explain),
         Command::Oncall { business, trade, at } => oncall(cli.config, &business, &trade, &at),
     }
 }
@@ -91,7 +94,7 @@ fn check(dir: Option<PathBuf>) -> anyhow::Result<i32> {
     }
 }
 
-fn triage_file(dir: Option<PathBuf>, file: &std::path::Path) -> anyhow::Result<i32> {
+fn triage_file(dir: Option<PathBuf>, file: &std::path::Path, explain: bool) -> anyhow::Result<i32> {
     let config = load(dir)?;
     let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let entries = corpus::parse(&text).with_context(|| format!("reading {}", file.display()))?;
@@ -100,11 +103,18 @@ fn triage_file(dir: Option<PathBuf>, file: &std::path::Path) -> anyhow::Result<i
     let mut out = stdout.lock();
     for entry in &entries {
         let case = entry.case()?;
-        let Some(outcome) = triage::triage(&config, &case) else {
+        let Some(business) = config.business(&case.business) else {
             eprintln!("{}: no business has the number {}", entry.id, entry.business);
             continue;
         };
-        writeln!(out, "{}", serde_json::to_string(&outcome)?)?;
+        let (a, d) = triage::run(&case, business);
+        let outcome = triage::outcome(&case, &a, &d);
+        if explain {
+            let full = serde_json::json!({"outcome": &outcome, "assessment": &a, "decision": &d});
+            writeln!(out, "{}", serde_json::to_string_pretty(&full)?)?;
+        } else {
+            writeln!(out, "{}", serde_json::to_string(&outcome)?)?;
+        }
         summary.add(&outcome, entry.expect.as_ref());
     }
     eprintln!("{}", summary.report());
