@@ -111,3 +111,19 @@ fn on_call(business: &Business, a: &Assessment, case: &Case) -> Alert {
         None => owner(business, Some(format!("nobody is on call for {trade}: the owner is alerted"))),
     }
 }
+
+/// The lane the contact would take if `fact` were `value`: the dialog
+/// asks a follow-up only when its answer could change where the contact
+/// goes.
+pub fn lane_if(case: &Case, business: &Business, a: &Assessment, fact: &str, value: bool) -> Option<String> {
+    let mut vars = assessment::variables(business, case, a);
+    vars.bool(fact, value);
+    let score = assessment::rescore(business, a, &vars);
+    vars.set("urgency", crate::rules::Var::Int(score));
+    let evaluator = Evaluator::new(&vars);
+    business
+        .routes
+        .iter()
+        .find(|r| evaluator.eval(&r.when).unwrap_or(false))
+        .map(|r| r.lane.clone())
+}

@@ -1369,7 +1369,10 @@ mod tests {
 
     #[test]
     fn self_correction_takes_the_last_zip() {
-        let got = parse("twenty two forty one marshall avenue saint paul five five one oh five no sorry five five one oh four");
+        let got = parse(
+            "twenty two forty one marshall avenue saint paul \
+             five five one oh five no sorry five five one oh four",
+        );
         assert_eq!(
             (got.zip.as_deref(), got.city.as_deref()),
             (Some("55104"), Some("SAINT PAUL"))
@@ -1378,7 +1381,8 @@ mod tests {
             find_zip("my zip is 55406 no sorry 55407"),
             Some("55407".to_string())
         );
-        let two = "thirty one hundred bay to bay boulevard tampa three three six oh nine or three three six two nine";
+        let two = "thirty one hundred bay to bay boulevard tampa \
+                   three three six oh nine or three three six two nine";
         assert_eq!(try_parse(two), Err(Unclear::Alternatives));
     }
 

@@ -20,7 +20,7 @@ static ZIP_TABLE: LazyLock<ZipTable> = LazyLock::new(|| ZipTable::parse(ZIPS_CSV
 pub enum AreaError {
     /// The GeoJSON text did not parse; the file must be fixed.
     #[error("invalid geojson: {0}")]
-    GeoJson(#[from] geojson::Error),
+    GeoJson(#[source] Box<geojson::Error>),
     /// The GeoJSON holds a geometry other than a polygon.
     #[error("unsupported geometry {0} in service area; expected Polygon or MultiPolygon")]
     UnsupportedGeometry(&'static str),
@@ -30,6 +30,12 @@ pub enum AreaError {
     /// A line of a ZIP list is not a five-digit ZIP.
     #[error("line {line}: {text:?} is not a five-digit zip")]
     BadZip { line: usize, text: String },
+}
+
+impl From<geojson::Error> for AreaError {
+    fn from(error: geojson::Error) -> Self {
+        AreaError::GeoJson(Box::new(error))
+    }
 }
 
 /// Where a ZIP's point comes from; only Census points describe a place.
@@ -231,7 +237,8 @@ impl AreaRule {
 /// [`AreaError::UnsupportedGeometry`] for points, lines and the like, and
 /// [`AreaError::NoPolygon`] when nothing is left.
 pub fn polygon_from_geojson(text: &str) -> Result<MultiPolygon<f64>, AreaError> {
-    let geometries: Vec<geojson::Geometry> = match text.parse::<geojson::GeoJson>()? {
+    let parsed = text.parse::<geojson::GeoJson>().map_err(AreaError::from)?;
+    let geometries: Vec<geojson::Geometry> = match parsed {
         geojson::GeoJson::Geometry(geometry) => vec![geometry],
         geojson::GeoJson::Feature(feature) => feature.geometry.into_iter().collect(),
         geojson::GeoJson::FeatureCollection(collection) => collection
@@ -243,7 +250,7 @@ pub fn polygon_from_geojson(text: &str) -> Result<MultiPolygon<f64>, AreaError> 
 
     let mut polygons = Vec::new();
     for geometry in geometries {
-        match geo::Geometry::<f64>::try_from(geometry.value)? {
+        match geo::Geometry::<f64>::try_from(geometry.value).map_err(AreaError::from)? {
             geo::Geometry::Polygon(polygon) => polygons.push(polygon),
             geo::Geometry::MultiPolygon(multi) => polygons.extend(multi),
             other => return Err(AreaError::UnsupportedGeometry(geometry_name(&other))),

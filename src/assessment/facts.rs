@@ -15,7 +15,7 @@ use super::phrases::{FactDef, DOUBTS, FACTS, NEGATORS, PAST, STILL};
 use super::text::{number, tokenize, Token};
 
 /// How many words may come between two terms of one pattern.
-const GAP: usize = 6;
+const GAP: usize = 8;
 /// How far around a match the judging words are looked for.
 const REACH: usize = 5;
 /// Safety facts look further: "the detector beeped a couple of times and
@@ -231,6 +231,13 @@ pub fn extract(segments: &[Segment<'_>], owner_name: &str) -> Facts {
                 // not a sales call").
                 let polarity = if fact.def.name == "robocall" {
                     Polarity::Present
+                } else if fact.def.name == "leak_stopped" && !negated_inside {
+                    // Stopping a leak is a finished act whose result is the
+                    // present state: "it stopped" is not the past here.
+                    match judge(&tokens, start, end, reach) {
+                        Polarity::Past => Polarity::Present,
+                        other => other,
+                    }
                 } else if negated_inside {
                     Polarity::Negated
                 } else {
@@ -258,7 +265,13 @@ fn slot_verdict(slot: &str, tokens: &[Token]) -> Option<(&'static str, Polarity)
     if slot == "can_stop_water" {
         return can_stop_verdict(&text, &words);
     }
-    if DOUBTS.iter().any(|d| contains_phrase(&text, d)) || contains_phrase(&text, "i don't know") {
+    // "I don't know" alone says nothing either way: it is not doubt about a
+    // hazard, and must not make a call an unclear-safety case.
+    let bare = ["i don't know", "don't know", "idk", "no idea", "i dunno", "dunno"];
+    if bare.iter().any(|b| text.trim_end_matches(['.', '?', '!']).trim() == *b) {
+        return None;
+    }
+    if DOUBTS.iter().any(|d| contains_phrase(&text, d)) {
         return Some((fact, Polarity::Unsure));
     }
     let head = &words[..words.len().min(4)];

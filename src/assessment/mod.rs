@@ -119,9 +119,10 @@ fn locate(case: &Case, business: &Business, a: &mut Assessment) {
     let parsed = heard.as_deref().map(address::parse);
     let zip = parsed.as_ref().and_then(|p| p.zip.clone()).or_else(|| {
         // No address slot: look for a ZIP anywhere, last one first, as a
-        // voicemail or text packs the address into one message.
+        // voicemail or text packs the address into one message; failing
+        // that, an existing customer's ZIP on file.
         case.words.iter().rev().find_map(|u| address::find_zip(&u.text))
-    });
+    }).or_else(|| business.customers.get(&case.from).and_then(|c| c.zip.clone()));
     let decision = business.area.decide(zip.as_deref());
     a.in_area = decision.in_area;
     a.area_reason = decision.reason;
@@ -196,4 +197,10 @@ pub fn variables(business: &Business, case: &Case, a: &Assessment) -> Variables 
     v.set("emergency_bar", Var::Int(business.emergency_bar));
     v.set("approval_threshold", Var::Int(business.approval_threshold));
     v
+}
+
+/// The urgency score these variables give, for "what if" questions: would
+/// the caller's answer to a follow-up change the lane?
+pub fn rescore(business: &Business, a: &Assessment, vars: &Variables) -> i64 {
+    urgency::score(business, &a.facts, vars).score
 }

@@ -449,6 +449,13 @@ pub static FACTS: &[FactDef] = &[
         vetoes: &[],
     },
     FactDef {
+        name: "mentions_ceiling",
+        meaning: "a ceiling",
+        trade: None,
+        patterns: &["ceiling*"],
+        vetoes: &[],
+    },
+    FactDef {
         name: "mentions_garage_door",
         meaning: "garage doors",
         trade: Some("garage_door"),

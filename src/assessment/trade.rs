@@ -10,7 +10,7 @@ use crate::config::Business;
 use crate::intake::Case;
 
 pub fn choose(case: &Case, business: &Business, a: &Assessment) -> Option<String> {
-    let hazard_group = |c: &super::Contribution| c.trade.is_none() && c.group == "gas_co";
+    let hazard_group = |c: &super::Contribution| c.trade.is_none() && c.trade_from == crate::config::TradeFrom::Appliance;
     let mut scored: Vec<(i64, usize, String)> = a
         .urgency
         .contributions

@@ -30,6 +30,8 @@ pub struct Contribution {
     /// The trade of the job this contribution is about, if it names one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trade: Option<String>,
+    #[serde(skip)]
+    pub trade_from: crate::config::TradeFrom,
     /// Where its evidence was first said, for ties between trades.
     #[serde(skip)]
     pub first_said: usize,
@@ -62,7 +64,11 @@ pub fn score(business: &Business, facts: &Facts, vars: &Variables) -> Urgency {
             points: tier.points,
             says: tier.says.clone(),
             evidence,
-            trade: tier.trade.clone().or_else(|| group.trade.clone()),
+            trade: match tier.trade_from {
+                crate::config::TradeFrom::Nothing => None,
+                _ => tier.trade.clone().or_else(|| group.trade.clone()),
+            },
+            trade_from: tier.trade_from,
             first_said,
         });
     }

@@ -14,12 +14,20 @@ use crate::dispatch::schedule::parse_local_time;
 use crate::intake::corpus;
 use crate::triage::{self, Summary};
 
+mod serve;
+
 #[derive(Debug, Parser)]
 #[command(name = "nightdesk", version, about = "Answers a contractor's phone after hours")]
 pub struct Cli {
     /// Folder of business profiles (default: the bundled examples).
     #[arg(long, global = true, env = "NIGHTDESK_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Folder for the SQLite store and the dispatch logs.
+    #[arg(long, global = true, default_value = "./nightdesk-data")]
+    pub data: PathBuf,
+    /// Use PostgreSQL instead of SQLite (postgres://…).
+    #[arg(long, global = true, env = "NIGHTDESK_DATABASE_URL")]
+    pub database_url: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -36,6 +44,18 @@ pub enum Command {
         #[arg(long)]
         explain: bool,
     },
+    /// Serve Twilio's webhooks and run the workers.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// Play each case of a corpus through the real webhooks.
+    Replay {
+        /// A call corpus in JSON Lines.
+        file: PathBuf,
+    },
+    /// Replay the bundled calls through a local server and Twilio stand-in.
+    Demo,
     /// Who is first on call for a trade at a local time.
     Oncall {
         /// The business's called number.
@@ -59,6 +79,9 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Check => check(cli.config),
         Command::Triage { file, explain } => triage_file(cli.config, &file, explain),
         Command::Oncall { business, trade, at } => oncall(cli.config, &business, &trade, &at),
+        Command::Serve { listen } => serve::serve(load(cli.config)?, &cli.data, cli.database_url.as_deref(), &listen),
+        Command::Replay { file } => serve::replay(load(cli.config)?, &cli.data, cli.database_url.as_deref(), &file),
+        Command::Demo => serve::demo(load(cli.config)?, &cli.data, cli.database_url.as_deref()),
     }
 }
 

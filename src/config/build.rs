@@ -532,7 +532,8 @@ fn build_customers(files: &Files, ctx: &mut Ctx<'_>, raw: &file::File, number: O
         }
         match phone::normalize(phone_text) {
             Some(p) => {
-                customers.insert(p, Customer { name: name.to_string(), commercial: commercial.eq_ignore_ascii_case("yes") });
+                let zip = row.get(4).filter(|z| z.len() == 5).map(str::to_string);
+                customers.insert(p, Customer { name: name.to_string(), commercial: commercial.eq_ignore_ascii_case("yes"), zip });
             }
             None => ctx.problems.push(Problem { file: path.clone(), line: i + 2, column: 1, severity: Severity::Error, message: format!("{phone_text:?} is not a phone number"), help: "write it in E.164 form, e.g. +16125550142".into() }),
         }
@@ -574,19 +575,36 @@ fn build_safety(ctx: &mut Ctx<'_>, raw: &file::File, facts: &HashSet<&str>, scri
     out
 }
 
+fn trade_from(ctx: &mut Ctx<'_>, field: Option<&S<String>>) -> TradeFrom {
+    match field.map(|f| (f, f.get_ref().as_str())) {
+        None => TradeFrom::Group,
+        Some((_, "appliance")) => TradeFrom::Appliance,
+        Some((_, "none")) => TradeFrom::Nothing,
+        Some((f, other)) => {
+            ctx.err(f, format!("unknown trade_from {other:?}"), "expected appliance or none");
+            TradeFrom::Group
+        }
+    }
+}
+
 fn build_urgency(ctx: &mut Ctx<'_>, raw: &file::File) -> Vec<Group> {
     let names = known_names();
     let mut groups = Vec::new();
     for g in &raw.urgency {
         check_trade_opt(ctx, g.trade.as_ref());
+        let group_from = trade_from(ctx, g.trade_from.as_ref());
         let mut tiers = Vec::new();
         for t in &g.tiers {
             check_trade_opt(ctx, t.trade.as_ref());
+            let from = match t.trade_from.as_ref() {
+                Some(f) => trade_from(ctx, Some(f)),
+                None => group_from,
+            };
             if let Some(when) = compile(ctx, &t.when, &names, &["urgency"]) {
-                tiers.push(Tier { name: t.name.clone(), when, points: t.points, says: t.says.clone(), trade: t.trade.as_ref().map(|x| x.get_ref().clone()) });
+                tiers.push(Tier { name: t.name.clone(), when, points: t.points, says: t.says.clone(), trade: t.trade.as_ref().map(|x| x.get_ref().clone()), trade_from: from });
             }
         }
-        groups.push(Group { name: g.group.clone(), trade: g.trade.as_ref().map(|x| x.get_ref().clone()), says: g.says.clone(), tiers });
+        groups.push(Group { name: g.group.clone(), trade: g.trade.as_ref().map(|x| x.get_ref().clone()), trade_from: group_from, says: g.says.clone(), tiers });
     }
     groups
 }

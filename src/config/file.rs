@@ -284,6 +284,10 @@ pub struct GroupEntry {
     pub group: String,
     #[serde(default)]
     pub trade: Option<S<String>>,
+    /// `appliance`: the trade of the gas appliance the caller names;
+    /// `none`: these points name no job of their own.
+    #[serde(default)]
+    pub trade_from: Option<S<String>>,
     #[serde(default)]
     pub says: String,
     pub tiers: Vec<TierEntry>,
@@ -299,6 +303,8 @@ pub struct TierEntry {
     pub says: String,
     #[serde(default)]
     pub trade: Option<S<String>>,
+    #[serde(default)]
+    pub trade_from: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

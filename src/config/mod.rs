@@ -162,6 +162,8 @@ pub struct Account {
 pub struct Customer {
     pub name: String,
     pub commercial: bool,
+    /// The ZIP on file, used when the caller gives no address.
+    pub zip: Option<String>,
 }
 
 impl std::fmt::Debug for Customer {
@@ -196,6 +198,7 @@ pub struct Safety {
 pub struct Group {
     pub name: String,
     pub trade: Option<String>,
+    pub trade_from: TradeFrom,
     pub says: String,
     pub tiers: Vec<Tier>,
 }
@@ -207,6 +210,20 @@ pub struct Tier {
     pub points: i64,
     pub says: String,
     pub trade: Option<String>,
+    pub trade_from: TradeFrom,
+}
+
+/// Where a tier's job trade comes from when it does not name one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TradeFrom {
+    /// The group's trade, if any.
+    #[default]
+    Group,
+    /// The gas appliance the caller names (a gas smell by the water heater
+    /// is plumbing).
+    Appliance,
+    /// No job of its own: water near the panel goes with the leak.
+    Nothing,
 }
 
 /// One row of the route table.

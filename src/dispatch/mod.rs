@@ -1,5 +1,8 @@
-//! Dispatch: who is on call, and (soon) the alert, the accept or pass,
-//! and the escalation chain with durable timers.
+//! Dispatch: who is on call, each lane's plan, the alert and the replies,
+//! run by a worker from jobs in the store.
 
 pub mod hours;
+pub mod plan;
+pub mod replies;
 pub mod schedule;
+pub mod worker;

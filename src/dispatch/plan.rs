@@ -1,0 +1,122 @@
+//! Each lane's plan, queued when a contact's dialog ends: the alert to the
+//! on-call technician or the owner, the owner's copy on a hazard, the
+//! missed-call text-back, and the receipt for the sinks.
+
+use jiff::Timestamp;
+use serde_json::json;
+
+use crate::assessment::Assessment;
+use crate::config::Business;
+use crate::conversation::Conversation;
+use crate::decision::Decision;
+use crate::intake::Channel;
+use crate::record::receipt::{self, HandoffStep, Inputs};
+use crate::server::App;
+use crate::store::{self, NewJob, Tx};
+use crate::triage;
+
+/// Triage the finished conversation, write its first receipt and queue
+/// what its lane needs. Runs inside the webhook's transaction.
+///
+/// # Errors
+///
+/// When the store fails; the webhook's transaction then rolls back.
+pub async fn finalize(tx: &mut Tx<'_>, _app: &App, business: &Business, c: &Conversation, now: Timestamp) -> Result<(), store::Error> {
+    let case = c.case();
+    let (a, d) = triage::run(&case, business);
+    let ms = now.as_millisecond();
+    tx.event(&c.contact_id, "triage", &json!({"lane": d.lane, "rule": d.rule, "urgency": a.urgency.score, "trade": a.trade}), ms).await?;
+    let mut jobs = Vec::new();
+    if let Some(alert) = &d.alert {
+        let role = if alert.role == "owner" { "owner" } else { "technician" };
+        jobs.push(alert_job(c, "alert:1", role, &alert.name, &alert.phone, &alert_text(business, c, &a, &d), alert.takes_texts, ms));
+    }
+    if d.copy_owner && d.alert.as_ref().is_some_and(|x| x.role != "owner") {
+        let text = format!("Copy: {}", alert_text(business, c, &a, &d));
+        jobs.push(alert_job(c, "copy", "owner-copy", &business.owner.name, &business.owner.phone, &text, true, ms));
+    }
+    if c.channel == Channel::MissedCall && !c.caller.is_empty() {
+        let text = format!(
+            "Sorry we missed your call to {}. Reply here with what's going on and the address, or call us back. If anyone is in danger, call 911.",
+            business.name
+        );
+        jobs.push(alert_job(c, "textback", "caller", "", &c.caller, &text, true, ms));
+    }
+    for job in &jobs {
+        tx.enqueue(job, ms).await?;
+    }
+    write_receipt(tx, business, c, &a, &d, now).await?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn alert_job(c: &Conversation, step: &str, role: &str, name: &str, to: &str, text: &str, texts: bool, now: i64) -> NewJob {
+    NewJob {
+        dedupe_key: format!("{step}:{}", c.contact_id),
+        kind: "message".into(),
+        contact_id: c.contact_id.clone(),
+        payload: json!({"role": role, "name": name, "to": to, "text": text, "texts": texts, "step": step}),
+        run_at: now,
+    }
+}
+
+/// Rebuilds the receipt from what is stored and writes it as a new
+/// version, queuing it for the sinks.
+///
+/// # Errors
+///
+/// When the store fails.
+pub async fn write_receipt(tx: &mut Tx<'_>, business: &Business, c: &Conversation, a: &Assessment, d: &Decision, now: Timestamp) -> Result<i64, store::Error> {
+    let messages = tx.messages(&c.contact_id).await?;
+    let handoff: Vec<HandoffStep> = tx
+        .events(&c.contact_id, "handoff")
+        .await?
+        .into_iter()
+        .filter_map(|v| serde_json::from_value(v).ok())
+        .collect();
+    let version = tx.next_receipt_version(&c.contact_id).await?;
+    let r = receipt::build(&Inputs { business, conversation: c, assessment: a, decision: d, messages: &messages, handoff: &handoff, version });
+    let body = serde_json::to_string(&r)?;
+    let ms = now.as_millisecond();
+    tx.put_receipt(&c.contact_id, version, &business.number, d.lane.as_deref(), &body, ms).await?;
+    let sink = NewJob {
+        dedupe_key: format!("sink:log:{}", r.receipt_id),
+        kind: "sink".into(),
+        contact_id: c.contact_id.clone(),
+        payload: json!({"sink": "dispatch_log", "receipt_id": r.receipt_id, "version": version}),
+        run_at: ms,
+    };
+    tx.enqueue(&sink, ms).await?;
+    Ok(version)
+}
+
+/// The technician's text: everything needed to decide and drive.
+pub fn alert_text(business: &Business, c: &Conversation, a: &Assessment, d: &Decision) -> String {
+    let name = c.words.iter().find(|u| u.slot.as_deref() == Some("name")).map(|u| u.text.clone()).unwrap_or_else(|| "caller".into());
+    let callback = c.callback();
+    let address = a
+        .address_heard
+        .clone()
+        .or_else(|| a.address.as_ref().and_then(|x| x.zip.clone()))
+        .unwrap_or_else(|| "address not given".into());
+    let head = match d.lane.as_deref() {
+        Some("emergency") => "EMERGENCY",
+        _ => "CALL THE CALLER",
+    };
+    let why: Vec<String> = a.urgency.contributions.iter().filter(|x| x.points > 0).map(|x| format!("{} (+{})", x.says, x.points)).collect();
+    let hazard = match (&a.hazard, a.unclear_safety) {
+        (Some(h), _) => format!(" HAZARD: {h}, safety script said."),
+        (None, true) => " Caller unsure about a safety hazard.".into(),
+        _ => String::new(),
+    };
+    let said: String = c.words.first().map(|u| u.text.chars().take(140).collect()).unwrap_or_default();
+    let reply = if d.lane.as_deref() == Some("emergency") { " Reply YES to take it or NO to pass." } else { "" };
+    format!(
+        "{head} {}: {}. Urgency {} ({}).{hazard} {name}, {}, at {address}. Said: \"{said}\".{reply}",
+        business.name,
+        a.trade.clone().unwrap_or_else(|| "trade unclear".into()),
+        a.urgency.score,
+        if why.is_empty() { d.rule_says.clone() } else { why.join("; ") },
+        callback,
+    )
+}

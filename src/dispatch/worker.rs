@@ -1,0 +1,150 @@
+//! The job worker: runs due jobs from the store (texts to technicians, the
+//! owner and callers; sink writes) with retries and backoff. Tests step it
+//! with [`run_one`]; `serve` runs [`run`] forever.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use tracing::{info, instrument, warn};
+
+use crate::record::sinks::DispatchLog;
+use crate::server::App;
+use crate::store::{new_id, Job, MessageRow};
+
+/// How long a claimed job is ours before another worker may take it.
+const LEASE_MS: i64 = 30_000;
+/// Attempts before a job is given up and left visible as dead.
+const MAX_ATTEMPTS: i64 = 8;
+
+/// Runs jobs until the process ends, waking when one is queued.
+pub async fn run(app: App) {
+    loop {
+        match run_one(&app).await {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(e) => warn!(error = %e, "job worker could not reach the store"),
+        }
+        let wait = match app.store.next_due().await {
+            Ok(Some(due)) => (due - app.clock.millis()).clamp(5, 1000),
+            _ => 1000,
+        };
+        let _ = tokio::time::timeout(Duration::from_millis(wait as u64), app.jobs_ready.notified()).await;
+    }
+}
+
+/// Runs the oldest due job, if any; true when one ran.
+///
+/// # Errors
+///
+/// When the store cannot be reached.
+pub async fn run_one(app: &App) -> Result<bool, crate::store::Error> {
+    let now = app.clock.millis();
+    let Some(job) = app.store.claim_job(now, LEASE_MS).await? else { return Ok(false) };
+    let result = match job.kind.as_str() {
+        "message" => send(app, &job).await,
+        "sink" => sink(app, &job).await,
+        other => Err(Failure::GiveUp(format!("unknown job kind {other}"))),
+    };
+    let now = app.clock.millis();
+    match result {
+        Ok(()) => app.store.finish_job(&job.id, now).await?,
+        Err(Failure::Retry(e)) if job.attempts < MAX_ATTEMPTS => {
+            let backoff = 1000i64 << job.attempts.min(10);
+            let jitter = rand::random::<u32>() as i64 % 500;
+            warn!(job_id = %job.id, attempt = job.attempts, error = %e, "job failed, will retry");
+            app.store.retry_job(&job.id, now + backoff + jitter, &e).await?;
+        }
+        Err(Failure::Retry(e) | Failure::GiveUp(e)) => {
+            tracing::error!(job_id = %job.id, error = %e, "job given up");
+            app.store.bury_job(&job.id, &e, now).await?;
+        }
+    }
+    Ok(true)
+}
+
+enum Failure {
+    Retry(String),
+    GiveUp(String),
+}
+
+impl From<crate::store::Error> for Failure {
+    fn from(e: crate::store::Error) -> Self {
+        Failure::Retry(e.to_string())
+    }
+}
+
+fn field<'a>(payload: &'a Value, name: &str) -> &'a str {
+    payload.get(name).and_then(Value::as_str).unwrap_or("")
+}
+
+/// Sends a text: recorded as sending first, then handed to Twilio, then
+/// its provider id stored and the receipt rewritten.
+#[instrument(skip_all, fields(job_id = %job.id, contact_id = %job.contact_id))]
+async fn send(app: &App, job: &Job) -> Result<(), Failure> {
+    let p = &job.payload;
+    let (to, role, text) = (field(p, "to"), field(p, "role"), field(p, "text"));
+    let message_id = format!("m_{}", job.id.trim_start_matches("job_"));
+    let stored = app.store.contact(&job.contact_id).await?.ok_or_else(|| Failure::GiveUp("contact gone".into()))?;
+    let business = app.config.business(&stored.business).ok_or_else(|| Failure::GiveUp("business gone".into()))?;
+    let now = app.clock.millis();
+    {
+        let mut tx = app.store.begin().await?;
+        tx.message(&MessageRow {
+            id: message_id.clone(),
+            contact_id: job.contact_id.clone(),
+            kind: "sms".into(),
+            recipient: to.into(),
+            role: role.into(),
+            body: text.into(),
+            provider_sid: None,
+            status: "sending".into(),
+            error_code: None,
+            created_at: now,
+        })
+        .await?;
+        tx.commit().await?;
+    }
+    let Some(twilio) = &app.twilio else { return Err(Failure::GiveUp("no Twilio credentials configured".into())) };
+    let callback = app.public_url.as_ref().map(|u| format!("{u}/twilio/sms/status"));
+    let sent = twilio.send_message(&business.number, to, text, callback.as_deref(), &[]).await;
+    let now = app.clock.millis();
+    let mut tx = app.store.begin().await?;
+    let outcome = match &sent {
+        Ok(m) => {
+            tx.message_sent(&message_id, Some(&m.sid), &m.status, None, now).await?;
+            Ok(())
+        }
+        Err(e) => {
+            tx.message_sent(&message_id, None, "failed", e.code().map(i64::from), now).await?;
+            if e.is_retryable() { Err(Failure::Retry(e.to_string())) } else { Err(Failure::GiveUp(e.to_string())) }
+        }
+    };
+    if sent.is_ok() && matches!(role, "technician" | "owner") {
+        let step = serde_json::json!({
+            "at": jiff::Timestamp::from_millisecond(now).map(|t| t.to_string()).unwrap_or_default(),
+            "step": "alerted", "who": field(p, "name"), "role": role, "note": null,
+        });
+        tx.event(&job.contact_id, "handoff", &step, now).await?;
+    }
+    let c: crate::conversation::Conversation = serde_json::from_str(&stored.state).map_err(|e| Failure::GiveUp(e.to_string()))?;
+    let (a, d) = crate::triage::run(&c.case(), business);
+    let at = jiff::Timestamp::from_millisecond(now).unwrap_or_else(|_| jiff::Timestamp::now());
+    super::plan::write_receipt(&mut tx, business, &c, &a, &d, at).await?;
+    tx.commit().await?;
+    app.jobs_ready.notify_one();
+    if sent.is_ok() {
+        info!(role = role, "text sent");
+    }
+    outcome
+}
+
+/// Writes a receipt version to the dispatch log.
+async fn sink(app: &App, job: &Job) -> Result<(), Failure> {
+    let receipt_id = field(&job.payload, "receipt_id");
+    let version = job.payload.get("version").and_then(Value::as_i64).unwrap_or(0);
+    let body = app.store.receipt_version(&job.contact_id, version).await?.ok_or_else(|| Failure::GiveUp("receipt gone".into()))?;
+    let log = DispatchLog::new(&app.data_dir);
+    log.write(receipt_id, &body).map_err(|e| Failure::Retry(e.to_string()))?;
+    let _ = new_id;
+    Ok(())
+}

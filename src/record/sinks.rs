@@ -1,0 +1,70 @@
+//! Sinks: where receipts go after the store. For now the dispatch log, one
+//! JSON object a line under the data folder.
+//!
+//! Each write carries the receipt version's id, and a write first looks
+//! for that id, so a retry after a crash never writes a version twice.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+
+/// The JSON Lines dispatch log.
+#[derive(Debug, Clone)]
+pub struct DispatchLog {
+    path: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("dispatch log {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+}
+
+impl DispatchLog {
+    pub fn new(dir: &Path) -> DispatchLog {
+        DispatchLog { path: dir.join("dispatch-log.jsonl") }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends the receipt unless a line with its id is already there.
+    ///
+    /// # Errors
+    ///
+    /// When the file cannot be read or written; the job retries.
+    pub fn write(&self, receipt_id: &str, json: &str) -> Result<bool, Error> {
+        let io = |source| Error::Io { path: self.path.display().to_string(), source };
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let needle = format!("\"receipt_id\":\"{receipt_id}\"");
+        if let Ok(file) = std::fs::File::open(&self.path) {
+            for line in std::io::BufReader::new(file).lines() {
+                if line.map_err(io)?.contains(&needle) {
+                    return Ok(false);
+                }
+            }
+        }
+        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&self.path).map_err(io)?;
+        writeln!(file, "{json}").map_err(io)?;
+        file.sync_data().map_err(io)?;
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_each_receipt_version_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = DispatchLog::new(dir.path());
+        let line = r#"{"receipt_id":"c_1:1","lane":"booking"}"#;
+        assert!(log.write("c_1:1", line).unwrap());
+        assert!(!log.write("c_1:1", line).unwrap());
+        assert!(log.write("c_1:2", r#"{"receipt_id":"c_1:2"}"#).unwrap());
+        assert_eq!(std::fs::read_to_string(log.path()).unwrap().lines().count(), 2);
+    }
+}

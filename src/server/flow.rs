@@ -1,0 +1,242 @@
+//! What each webhook does, store first: the raw request is claimed under
+//! its idempotency key, the conversation advanced, the answer stored, all
+//! in one transaction; alerts are queued jobs that run after the commit.
+
+use tracing::info;
+
+use super::{render, App, Error};
+use crate::config::Business;
+use crate::conversation::{Conversation, Ending, Heard, Next};
+use crate::dispatch::plan;
+use crate::intake::{Channel, Weather};
+use crate::store::{new_id, Claim, ContactRow, Tx};
+
+/// Form parameters of a webhook, looked up by name.
+pub struct Params(pub Vec<(String, String)>);
+
+impl Params {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    pub fn need(&self, name: &str) -> Result<&str, Error> {
+        self.get(name).filter(|v| !v.is_empty()).ok_or_else(|| Error::BadRequest(format!("missing {name}")))
+    }
+}
+
+fn row(c: &Conversation, status: &str, version: i64) -> Result<ContactRow, Error> {
+    Ok(ContactRow {
+        id: c.contact_id.clone(),
+        business: c.business.clone(),
+        channel: c.channel.as_str().into(),
+        caller: c.caller.clone(),
+        call_sid: c.call_sid.clone(),
+        opened_at: c.started_at.as_millisecond(),
+        status: status.into(),
+        version,
+        state: serde_json::to_string(c)?,
+    })
+}
+
+/// Claims the webhook; a retry gets the answer the first one got.
+async fn claim(tx: &mut Tx<'_>, key: &str, kind: &str, business: &str, body: &str, now: i64) -> Result<Option<String>, Error> {
+    match tx.claim_webhook(key, kind, business, body, now).await? {
+        Claim::New => Ok(None),
+        Claim::Seen(answer) => Ok(Some(answer.unwrap_or_default())),
+    }
+}
+
+/// An incoming call: a new contact, the greeting and the first question.
+pub async fn call_started(app: &App, business: &Business, p: &Params, key: &str, body: &str) -> Result<String, Error> {
+    let call_sid = p.need("CallSid")?.to_string();
+    let caller = crate::intake::phone::normalize(p.get("From").unwrap_or("")).unwrap_or_else(|| p.get("From").unwrap_or("").to_string());
+    let now = app.clock.now();
+    let weather = app.weather.current(business.shop).await;
+    let mut tx = app.store.begin().await?;
+    if let Some(answer) = claim(&mut tx, key, "voice", &business.number, body, now.as_millisecond()).await? {
+        return Ok(answer);
+    }
+    let (mut c, reply) = Conversation::start(new_id("c"), business, Channel::Voice, caller, now, weather);
+    c.call_sid = Some(call_sid);
+    let xml = render::voice(business, &c, &reply);
+    tx.insert_contact(&row(&c, "open", 1)?).await?;
+    tx.event(&c.contact_id, "intake", &serde_json::json!({"channel": "voice", "call_sid": c.call_sid}), now.as_millisecond()).await?;
+    tx.answer_webhook(key, &xml).await?;
+    tx.commit().await?;
+    info!(contact_id = %c.contact_id, business_id = %business.id, "call answered");
+    Ok(xml)
+}
+
+/// The caller's answer to a question on a call.
+pub async fn call_turn(app: &App, p: &Params, contact_id: &str, key: &str, body: &str) -> Result<String, Error> {
+    let now = app.clock.now();
+    let mut tx = app.store.begin().await?;
+    let stored = tx.contact(contact_id).await?.ok_or_else(|| Error::BadRequest("unknown contact".into()))?;
+    let business = app.config.business(&stored.business).ok_or_else(|| Error::BadRequest("unknown business".into()))?;
+    if let Some(answer) = claim(&mut tx, key, "voice-turn", &business.number, body, now.as_millisecond()).await? {
+        return Ok(answer);
+    }
+    let mut c: Conversation = serde_json::from_str(&stored.state)?;
+    if c.ended.is_some() {
+        let xml = render::hangup();
+        tx.answer_webhook(key, &xml).await?;
+        tx.commit().await?;
+        return Ok(xml);
+    }
+    let heard = match (p.get("SpeechResult"), p.get("Digits")) {
+        (Some(text), _) if !text.trim().is_empty() => {
+            Heard::Speech { text: text.to_string(), confidence: p.get("Confidence").and_then(|c| c.parse().ok()) }
+        }
+        (_, Some(d)) if !d.is_empty() => Heard::Digits(d.to_string()),
+        _ => Heard::Nothing,
+    };
+    let reply = c.answer(business, heard, now);
+    let xml = render::voice(business, &c, &reply);
+    tx.event(&c.contact_id, "turn", &serde_json::json!({"step": c.step, "asked": c.pending}), now.as_millisecond()).await?;
+    let closed = reply.next == Next::Close;
+    if closed {
+        plan::finalize(&mut tx, app, business, &c, now).await?;
+    }
+    tx.update_contact(&row(&c, if closed { "closed" } else { "open" }, stored.version)?).await?;
+    tx.answer_webhook(key, &xml).await?;
+    tx.commit().await?;
+    if closed {
+        app.jobs_ready.notify_one();
+    }
+    Ok(xml)
+}
+
+/// A call's status changed. A call that ends mid-dialog is triaged on what
+/// was said; a call that was never answered, or ended before the caller
+/// said anything, is a missed call and gets the text-back.
+pub async fn call_status(app: &App, business: Option<&Business>, p: &Params, key: &str, body: &str) -> Result<(), Error> {
+    let call_sid = p.need("CallSid")?;
+    let status = p.get("CallStatus").unwrap_or("");
+    if !matches!(status, "completed" | "no-answer" | "busy" | "failed" | "canceled") {
+        return Ok(());
+    }
+    let now = app.clock.now();
+    let mut tx = app.store.begin().await?;
+    let stored = tx.contact_by_call(call_sid).await?;
+    let number = stored.as_ref().map(|s| s.business.clone()).or_else(|| business.map(|b| b.number.clone()));
+    let Some(business) = number.as_deref().and_then(|n| app.config.business(n)) else {
+        tracing::warn!("call status for an unknown number ignored");
+        return Ok(());
+    };
+    if claim(&mut tx, key, "voice-status", &business.number, body, now.as_millisecond()).await?.is_some() {
+        return Ok(());
+    }
+    match stored {
+        Some(stored) => {
+            let mut c: Conversation = serde_json::from_str(&stored.state)?;
+            // A finished dialog needs nothing more; a voicemail waits for
+            // its transcription, which finalizes the contact.
+            if c.ended.is_some() || c.pending.as_deref() == Some("voicemail") {
+                tx.commit().await?;
+                return Ok(());
+            }
+            c.hang_up();
+            if c.words.is_empty() {
+                c.channel = Channel::MissedCall;
+            }
+            plan::finalize(&mut tx, app, business, &c, now).await?;
+            tx.update_contact(&row(&c, "closed", stored.version)?).await?;
+        }
+        None => {
+            let caller = crate::intake::phone::normalize(p.get("From").unwrap_or("")).unwrap_or_default();
+            let (mut c, _) = Conversation::start(new_id("c"), business, Channel::MissedCall, caller, now, Weather::default());
+            c.call_sid = Some(call_sid.to_string());
+            c.hang_up();
+            tx.insert_contact(&row(&c, "closed", 1)?).await?;
+            plan::finalize(&mut tx, app, business, &c, now).await?;
+        }
+    }
+    tx.commit().await?;
+    app.jobs_ready.notify_one();
+    Ok(())
+}
+
+/// How long a text conversation stays open for the caller's next message.
+const TEXT_WINDOW_MS: i64 = 24 * 3600 * 1000;
+
+/// An incoming text: the next turn of the caller's open text conversation,
+/// or a new one.
+pub async fn text_in(app: &App, business: &Business, p: &Params, key: &str, body: &str) -> Result<String, Error> {
+    let caller = crate::intake::phone::normalize(p.need("From")?).unwrap_or_else(|| p.get("From").unwrap_or("").to_string());
+    let text = p.get("Body").unwrap_or("").to_string();
+    let now = app.clock.now();
+    let weather = app.weather.current(business.shop).await;
+    let mut tx = app.store.begin().await?;
+    if let Some(answer) = claim(&mut tx, key, "sms", &business.number, body, now.as_millisecond()).await? {
+        return Ok(answer);
+    }
+    if let Some(reply) = crate::dispatch::replies::handle(&mut tx, app, business, &caller, &text, now).await? {
+        tx.answer_webhook(key, &reply).await?;
+        tx.commit().await?;
+        app.jobs_ready.notify_one();
+        return Ok(reply);
+    }
+    let open = tx.recent_contact(&business.number, &caller, "open", now.as_millisecond() - TEXT_WINDOW_MS).await?;
+    let (c, version, reply, fresh) = match open.filter(|o| o.channel == "sms") {
+        Some(stored) => {
+            let mut c: Conversation = serde_json::from_str(&stored.state)?;
+            let reply = c.answer(business, Heard::Speech { text, confidence: None }, now);
+            (c, stored.version, reply, false)
+        }
+        None => {
+            let (c, reply) = Conversation::start_text(new_id("c"), business, caller, now, weather, &text);
+            (c, 1, reply, true)
+        }
+    };
+    let closed = reply.next == Next::Close;
+    let status = if closed { "closed" } else { "open" };
+    if fresh {
+        tx.insert_contact(&row(&c, status, version)?).await?;
+        tx.event(&c.contact_id, "intake", &serde_json::json!({"channel": "sms"}), now.as_millisecond()).await?;
+    }
+    if closed {
+        plan::finalize(&mut tx, app, business, &c, now).await?;
+    }
+    if !fresh {
+        tx.update_contact(&row(&c, status, version)?).await?;
+    }
+    let xml = render::text(&reply);
+    tx.answer_webhook(key, &xml).await?;
+    tx.commit().await?;
+    if closed {
+        app.jobs_ready.notify_one();
+    }
+    Ok(xml)
+}
+
+/// A recording or its transcription: the caller's voicemail becomes the
+/// words of the contact, which is then triaged like any other.
+pub async fn recording(app: &App, p: &Params, contact_id: &str, event: &str, key: &str, body: &str) -> Result<String, Error> {
+    let now = app.clock.now();
+    let mut tx = app.store.begin().await?;
+    let stored = tx.contact(contact_id).await?.ok_or_else(|| Error::BadRequest("unknown contact".into()))?;
+    let business = app.config.business(&stored.business).ok_or_else(|| Error::BadRequest("unknown business".into()))?;
+    if let Some(answer) = claim(&mut tx, key, "recording", &business.number, body, now.as_millisecond()).await? {
+        return Ok(answer);
+    }
+    let mut c: Conversation = serde_json::from_str(&stored.state)?;
+    let answer = render::hangup();
+    if event == "transcription" && c.ended != Some(Ending::Completed) {
+        let text = p.get("TranscriptionText").unwrap_or("").trim().to_string();
+        if !text.is_empty() {
+            let slot = if c.words.is_empty() { None } else { Some("anything else".to_string()) };
+            c.words.push(crate::intake::Utterance { slot, text });
+        }
+        if c.words.is_empty() || c.channel == Channel::Voice && c.asked.is_empty() {
+            c.channel = Channel::Voicemail;
+        }
+        c.ended = Some(Ending::Voicemail);
+        c.pending = None;
+        plan::finalize(&mut tx, app, business, &c, now).await?;
+        tx.update_contact(&row(&c, "closed", stored.version)?).await?;
+    }
+    tx.answer_webhook(key, &answer).await?;
+    tx.commit().await?;
+    app.jobs_ready.notify_one();
+    Ok(answer)
+}
