@@ -11,11 +11,13 @@ use std::sync::LazyLock;
 
 use serde::Serialize;
 
-use super::phrases::{FactDef, DOUBTS, FACTS, NEGATORS, PAST, STILL};
+use super::phrases::{FactDef, DOUBTS, FACTS, NEGATORS, PAST, PAST_EVENT, STILL};
 use super::text::{number, tokenize, Token};
 
 /// How many words may come between two terms of one pattern.
 const GAP: usize = 8;
+/// The gap of ` . `: for weak words that only mean something close by.
+const NEAR: usize = 3;
 /// How far around a match the judging words are looked for.
 const REACH: usize = 5;
 /// Safety facts look further: "the detector beeped a couple of times and
@@ -27,6 +29,10 @@ const SAFETY_REACH: usize = 10;
 /// says yes.
 pub const SAFETY_FACTS: &[&str] =
     &["gas_smell", "co_alarm", "electrical_fire", "water_near_electrical", "ceiling_sagging"];
+
+/// Facts that are events rather than states: "it sparked last night" is
+/// over, while "the furnace quit last night" still leaves a cold house.
+const EVENT_FACTS: &[&str] = &["water_leaking", "burst_pipe", "heater_leaking", "water_coming_in", "cannot_stop_water"];
 
 /// One piece of a caller's words: the opening, or the answer to a slot.
 #[derive(Debug, Clone)]
@@ -58,6 +64,9 @@ pub struct Hit {
     /// Order of mention across the whole contact, for "first mentioned".
     #[serde(skip)]
     pub order: usize,
+    /// The caller's yes or no to the question about this very fact.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub direct: bool,
 }
 
 /// Every fact found in one contact's words.
@@ -79,14 +88,24 @@ impl Facts {
     /// The verdict on `fact`: present wins over doubt, doubt over denial.
     pub fn state(&self, fact: &str) -> State {
         let hits = || self.hits.iter().filter(|h| h.fact == fact);
-        let confirmed = hits().any(|h| {
-            h.polarity == Polarity::Present && h.slot.as_deref().and_then(slot_fact) == Some(fact)
-        });
-        let doubted = hits().any(|h| h.polarity == Polarity::Unsure);
-        if SAFETY_FACTS.contains(&fact) && doubted && !confirmed {
+        let direct = |p: Polarity| {
+            hits().any(|h| h.polarity == p && h.direct)
+        };
+        // Doubt said about a safety fact stands unless the caller, asked
+        // directly, says yes, or says it for sure in the same breath as
+        // the doubt ("it's hot to the touch and looks kind of melted").
+        let doubted: Vec<&Option<String>> = hits().filter(|h| h.polarity == Polarity::Unsure).map(|h| &h.slot).collect();
+        let sure_beside_doubt = hits().any(|h| h.polarity == Polarity::Present && doubted.contains(&&h.slot));
+        if SAFETY_FACTS.contains(&fact) && !doubted.is_empty() && !direct(Polarity::Present) && !sure_beside_doubt {
             return State::Doubtful;
         }
-        match hits().map(|h| h.polarity).max() {
+        // Something that happened and stopped is settled by a direct "no"
+        // to whether it is happening now.
+        let best = hits().map(|h| h.polarity).max();
+        if best == Some(Polarity::Past) && direct(Polarity::Negated) {
+            return State::Absent;
+        }
+        match best {
             Some(Polarity::Present) => State::Present,
             Some(Polarity::Unsure | Polarity::Past) => State::Doubtful,
             _ => State::Absent,
@@ -114,9 +133,11 @@ impl Facts {
     }
 }
 
-/// A compiled pattern: terms in order, each a list of word sequences.
+/// A compiled pattern: terms in order, each a list of word sequences,
+/// and before each term after the first, how many words may come between.
 struct Pattern {
     terms: Vec<Vec<Vec<Word>>>,
+    gaps: Vec<usize>,
 }
 
 enum Word {
@@ -157,9 +178,25 @@ pub fn definition(name: &str) -> Option<&'static FactDef> {
     FACTS.iter().find(|f| f.name == name)
 }
 
+/// Compiles a catalogue pattern: ` . ` allows up to three words between
+/// two terms, ` .. ` a few more, ` ... ` any number within the sentence.
 fn compile(pattern: &str) -> Pattern {
-    let terms = pattern
-        .split(" .. ")
+    let mut pieces = Vec::new();
+    let mut gaps = Vec::new();
+    let mut rest = pattern;
+    loop {
+        let next = [(" ... ", usize::MAX), (" .. ", GAP), (" . ", NEAR)]
+            .iter()
+            .filter_map(|&(sep, gap)| rest.find(sep).map(|at| (at, sep.len(), gap)))
+            .min_by_key(|&(at, len, _)| (at, usize::MAX - len));
+        let Some((at, len, gap)) = next else { break };
+        pieces.push(&rest[..at]);
+        gaps.push(gap);
+        rest = &rest[at + len..];
+    }
+    pieces.push(rest);
+    let terms = pieces
+        .into_iter()
         .map(|term| {
             term.split('|')
                 .map(|alt| {
@@ -178,7 +215,7 @@ fn compile(pattern: &str) -> Pattern {
                 .collect()
         })
         .collect();
-    Pattern { terms }
+    Pattern { terms, gaps }
 }
 
 /// What a slot's answer says of the fact its question asks about.
@@ -216,6 +253,7 @@ pub fn extract(segments: &[Segment<'_>], owner_name: &str) -> Facts {
                 span: (0, segment.text.len()),
                 words: segment.text.to_string(),
                 order: base,
+                direct: true,
             });
         }
         for fact in CATALOGUE.iter() {
@@ -225,6 +263,7 @@ pub fn extract(segments: &[Segment<'_>], owner_name: &str) -> Facts {
             {
                 continue;
             }
+            let event = SAFETY_FACTS.contains(&fact.def.name) || EVENT_FACTS.contains(&fact.def.name);
             let reach = if SAFETY_FACTS.contains(&fact.def.name) { SAFETY_REACH } else { REACH };
             for (start, end, negated_inside) in find(fact, &tokens, &owner) {
                 // A robocall is a robocall whatever it denies ("this is
@@ -234,14 +273,14 @@ pub fn extract(segments: &[Segment<'_>], owner_name: &str) -> Facts {
                 } else if fact.def.name == "leak_stopped" && !negated_inside {
                     // Stopping a leak is a finished act whose result is the
                     // present state: "it stopped" is not the past here.
-                    match judge(&tokens, start, end, reach) {
+                    match judge(&tokens, start, end, reach, event) {
                         Polarity::Past => Polarity::Present,
                         other => other,
                     }
                 } else if negated_inside {
                     Polarity::Negated
                 } else {
-                    judge(&tokens, start, end, reach)
+                    judge(&tokens, start, end, reach, event)
                 };
                 hits.push(Hit {
                     fact: fact.def.name,
@@ -250,6 +289,7 @@ pub fn extract(segments: &[Segment<'_>], owner_name: &str) -> Facts {
                     span: (tokens[start].start, tokens[end - 1].end),
                     words: segment.text[tokens[start].start..tokens[end - 1].end].to_string(),
                     order: base + start,
+                    direct: false,
                 });
             }
         }
@@ -347,8 +387,8 @@ fn match_gaps(pattern: &Pattern, tokens: &[Token], start: usize, owner: &str) ->
     let sentence = tokens[start].sentence;
     let mut end = term_at(&pattern.terms[0], tokens, start, owner)?;
     let mut gaps = Vec::new();
-    for term in &pattern.terms[1..] {
-        let (at, next) = (end..tokens.len().min(end + GAP + 1))
+    for (term, &gap) in pattern.terms[1..].iter().zip(&pattern.gaps) {
+        let (at, next) = (end..tokens.len().min(end.saturating_add(gap).saturating_add(1)))
             .take_while(|&i| tokens[i].sentence == sentence)
             .find_map(|i| term_at(term, tokens, i, owner).map(|e| (i, e)))?;
         gaps.extend(end..at);
@@ -403,7 +443,7 @@ fn is_age(tokens: &[Token], i: usize) -> bool {
 }
 
 /// Judges a match by the words around it in its sentence.
-fn judge(tokens: &[Token], start: usize, end: usize, reach: usize) -> Polarity {
+fn judge(tokens: &[Token], start: usize, end: usize, reach: usize, event: bool) -> Polarity {
     let sentence = tokens[start].sentence;
     let window = |from: usize, to: usize| -> String {
         tokens[from..to]
@@ -413,6 +453,7 @@ fn judge(tokens: &[Token], start: usize, end: usize, reach: usize) -> Polarity {
             .collect::<Vec<_>>()
             .join(" ")
     };
+    let near = window(start.saturating_sub(REACH + 2), (end + REACH).min(tokens.len()));
     let around = window(start.saturating_sub(reach + 2), (end + reach).min(tokens.len()));
     let before = window(start.saturating_sub(3), start);
     let first = tokens[start].word.as_str();
@@ -420,13 +461,15 @@ fn judge(tokens: &[Token], start: usize, end: usize, reach: usize) -> Polarity {
     if contains_any(&before, &["don't think", "do not think"]) {
         return Polarity::Negated;
     }
-    if DOUBTS.iter().any(|d| contains_phrase(&around, d)) {
+    if DOUBTS.iter().any(|d| contains_phrase(&near, d)) {
         return Polarity::Unsure;
     }
     if !NEGATORS.contains(&first) && before.split(' ').any(|w| NEGATORS.contains(&w)) {
         return Polarity::Negated;
     }
-    if PAST.iter().any(|p| contains_phrase(&around, p)) && !STILL.iter().any(|s| contains_phrase(&around, s)) {
+    let past = PAST.iter().any(|p| contains_phrase(&around, p))
+        || (event && PAST_EVENT.iter().any(|p| contains_phrase(&around, p)));
+    if past && !STILL.iter().any(|s| contains_phrase(&around, s)) {
         return Polarity::Past;
     }
     Polarity::Present

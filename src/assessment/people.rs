@@ -16,19 +16,23 @@ pub struct Recognised {
 pub fn recognise(case: &Case, business: &Business) -> Recognised {
     let listed = business.customers.get(&case.from);
     let by_number = business.commercial.iter().find(|a| a.phone == case.from);
+    // A caller names an account ("this is Riverside Diner", "it's Rick at
+    // Northgate"), but not in an address: "2250 Riverside Avenue" is a
+    // street. So the address answer is skipped, and a name followed by a
+    // street word or led by a house number does not count.
     let named = || {
-        let words: Vec<String> = case
+        let said: Vec<String> = case
             .words
             .iter()
+            .filter(|u| u.slot.as_deref() != Some("address"))
             .flat_map(|u| tokenize(&u.text))
             .map(|t| t.word)
             .collect();
-        let said = format!(" {} ", words.join(" "));
         business.commercial.iter().find(|a| {
-            let name = tokenize(&a.name).into_iter().map(|t| t.word).collect::<Vec<_>>().join(" ");
+            let name: Vec<String> = tokenize(&a.name).into_iter().map(|t| t.word).collect();
             std::iter::once(name)
-                .chain(a.also_called.iter().cloned())
-                .any(|n| !n.is_empty() && said.contains(&format!(" {n} ")))
+                .chain(a.also_called.iter().map(|n| n.split_whitespace().map(str::to_string).collect()))
+                .any(|n| names_account(&said, &n))
         })
     };
     let account = by_number.or_else(named);
@@ -36,6 +40,24 @@ pub fn recognise(case: &Case, business: &Business) -> Recognised {
         .map(|a| a.name.clone())
         .or_else(|| listed.filter(|c| c.commercial).map(|c| c.name.clone()));
     Recognised { existing: listed.is_some() || account.is_some(), commercial }
+}
+
+const STREET_WORDS: &[&str] = &[
+    "avenue", "ave", "street", "st", "boulevard", "blvd", "road", "rd", "drive", "dr", "lane", "ln",
+    "way", "parkway", "pkwy", "court", "ct", "place", "pl", "circle", "trail", "terrace", "highway",
+];
+
+/// Whether the words hold the account's name other than as a street.
+fn names_account(said: &[String], name: &[String]) -> bool {
+    if name.is_empty() || said.len() < name.len() {
+        return false;
+    }
+    (0..=said.len() - name.len()).any(|i| {
+        let matches = said[i..i + name.len()] == *name;
+        let street_after = said.get(i + name.len()).is_some_and(|w| STREET_WORDS.contains(&w.as_str()));
+        let number_before = i > 0 && said[i - 1].chars().all(|c| c.is_ascii_digit());
+        matches && !street_after && !number_before
+    })
 }
 
 /// Why the caller counts as angry, one reason a line; empty when not.

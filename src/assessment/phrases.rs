@@ -29,25 +29,30 @@ pub static FACTS: &[FactDef] = &[
         meaning: "furnace, boiler or heat pump not heating",
         trade: Some("hvac"),
         patterns: &[
-            "furnace*|furnish|boiler*|heat pump|heat|heat's|heating|radiators|rooftop unit .. quit|stopped|died|dead|broke*|fail*|locked out|shut* off|won't|isn't heating|isn't coming|not heating|not coming|not working|isn't working|doesn't work|won't work|stopped working|blowing cold|cold air|keeps trying|out again|is out|'s out|went out|down|all cold",
-            "no heat|no heating",
-            "heat .. not coming|isn't coming|won't come|not working",
+            "furn*|fernace|furnas|boiler*|broiler|heat pump|heat|heat's|heating|radiator*|baseboard*|rooftop unit|thermostat .. quit|stopped|died|dead|broke*|fail*|locked out|shut* off|shuts off|won't|isn't heating|isn't firing|isn't coming|isn't working|isn't running|not heating|not firing|not coming|not working|not kicking|doesn't work|doesn't come|stopped working|blowing cold|cold air|keeps trying|keeps shutting|keeps cutting|out again|all cold|ice cold|stone cold|freezing|nothing happens|no heat|just clicks",
+            "furn*|fernace|furnas|boiler*|heat pump|heat|heat's|heating|radiator*|baseboard* . is out|'s out|went out|off|down|cold|clicks|out",
+            "no heat|no heating|without heat|lost heat|lost our heat|heat is off|heat's off",
+            "heat .. not coming|isn't coming|won't come|not working|went off|is off|'s off",
             "nothing .. heat comes out|heat coming out",
             "no heat comes out",
         ],
-        vetoes: &["water heater|hot water|space heater", "still .. putting out heat|heating|heats|works|runs fine", "tune up|tune-up|maintenance"],
+        vetoes: &[
+            "water heater|hot water|space heater|dryer|oven|stove|dishwasher|washer|car|truck|heat lamp|heated floor",
+            "still .. putting out heat|heating|heats|works|runs fine|working fine",
+            "tune up|tune-up|maintenance|check up|checkup",
+            "heat exchanger",
+        ],
     },
     FactDef {
         name: "no_cooling",
         meaning: "air conditioning not cooling",
         trade: Some("hvac"),
         patterns: &[
-            "ac|air conditioner|air conditioning|central air|cooling|outside unit|condenser .. not cooling|isn't cooling|won't cool|not keeping up|isn't keeping up|blowing warm|blowing hot|warm air|hot air|room temp|quit|stopped|died|broke*|out|not working|isn't working|won't turn|won't come",
-            "no ac|no air conditioning|no cooling|not cooling",
+            "ac|air conditioner|air conditioning|central air|cooling|outside unit|condenser|heat pump .. not cooling|isn't cooling|won't cool|doesn't cool|not keeping up|isn't keeping up|can't keep up|blowing warm|blowing hot|warm air|hot air|room temp|quit|stopped|died|dead|broke*|out|not working|isn't working|won't turn|won't come|not coming|isn't coming",
+            "no ac|no air conditioning|no cooling|not cooling|no air",
         ],
-        vetoes: &["still cools|cools fine|cooling fine", "tune up|tune-up|maintenance"],
+        vetoes: &["still cools|cools fine|cooling fine|cooling okay", "tune up|tune-up|maintenance", "compressor for"],
     },
-    // Water.
     FactDef {
         name: "burst_pipe",
         meaning: "a pipe, supply line or hose burst, split or broke",
@@ -63,11 +68,11 @@ pub static FACTS: &[FactDef] = &[
         meaning: "water is leaking or flowing now",
         trade: Some("plumbing"),
         patterns: &[
-            "water* .. pouring|spraying|gushing|everywhere|all over|coming out|coming through|coming down|running|spreading|flooding|leaking|won't stop|still coming",
-            "leak*|pouring|spraying|gushing",
+            "water* .. pouring|spraying|gushing|everywhere|all over|coming out|coming through|coming down|running|spreading|flooding|leaking|won't stop|still coming|dripping|pooling",
+            "leak*|pouring|spraying|gushing|overflow*|flooding",
             "it's coming through|coming out of the bottom",
         ],
-        vetoes: &["nothing .. leak*", "no leak", "roof|ice dam|shingle*|rain*|skylight"],
+        vetoes: &["nothing .. leak*", "no leak", "roof|ice dam|shingle*|rain*|skylight|storm|gutter*|window"],
     },
     FactDef {
         name: "cannot_stop_water",
@@ -97,7 +102,7 @@ pub static FACTS: &[FactDef] = &[
         name: "drip",
         meaning: "a slow drip from a fixture",
         trade: Some("plumbing"),
-        patterns: &["faucet|tap|spout|shower*|valve .. drip*", "drip* .. faucet|tap|spout|tub|sink"],
+        patterns: &["faucet*|tap|spout|shower*|valve|sink|tub|toilet .. drip*", "drip* .. faucet|tap|spout|tub|sink"],
         vetoes: &["ceiling|roof"],
     },
     FactDef {
@@ -156,13 +161,13 @@ pub static FACTS: &[FactDef] = &[
         meaning: "burning smell, smoke, sparks, arcing, or a hot outlet or panel",
         trade: Some("electrical"),
         patterns: &[
-            "burn* smell|burning|burnt|scorch*|hot plastic|melting|melted",
-            "smell* .. burn*|burnt|hot plastic|plastic",
+            "burn* smell|burning|burnt|scorch*|hot plastic|melting|melted|smoldering",
+            "smell* .. burn*|burnt|hot plastic|plastic|electrical",
             "spark*|arcing|arced",
-            "outlet*|panel|breaker*|switch|plug|cord|wire*|wiring|door .. hot|smok*|smoking",
-            "smoke .. outlet*|panel|wall|wire*|switch|fixture",
+            "outlet*|panel|breaker*|box|switch|plug|cord|wire*|wiring|door|fixture .. hot|warm*|smok*|smoking|melt*|scorch*|sizzl*",
+            "smoke .. outlet*|panel|wall|wire*|switch|fixture|box",
         ],
-        vetoes: &["fire department|kitchen fire|small .. fire", "smoke detector|smoke alarm"],
+        vetoes: &["fire department|kitchen fire|small .. fire", "smoke detector|smoke alarm", "hot water", "dryer .. hot"],
     },
     FactDef {
         name: "water_near_electrical",
@@ -180,25 +185,25 @@ pub static FACTS: &[FactDef] = &[
         meaning: "the whole home has no power",
         trade: Some("electrical"),
         patterns: &[
-            "whole house|whole home|entire house|everything .. dark|no power|lost power|went out|off|dead",
-            "lost power|no power .. whole|entire|anywhere|house",
-            "power .. out|went out|is out|'s out .. whole|everywhere|house",
-            "house .. went dark|is dark",
-            "power went out",
+            "whole house|whole home|entire house|everything .. dark|no power|lost power|went out|off|dead|went off",
+            "lost power|lost all|no power|no electricity|without power|power's out|power is out .. whole|entire|anywhere|house|everything|all",
+            "power|power's|electricity .. out|went out|is out|'s out|off|gone .. whole|everywhere|house|anywhere",
+            "house .. went dark|is dark|dark",
+            "power went out|lost all the power|lost all power|no electricity anywhere|nothing works",
         ],
-        vetoes: &["half|part|room|bedrooms|outlets in"],
+        vetoes: &["half|part of|one room|two rooms|some rooms|bedrooms|outlets in|one side"],
     },
     FactDef {
         name: "power_partial",
         meaning: "part of the home has no power",
         trade: Some("electrical"),
         patterns: &[
-            "half|part|some|two .. house|apartment|outlets|rooms|bedrooms .. no power|lost power|quit|dead|out|went dead",
-            "outlets .. dead|quit|stopped working|not working|went dead",
+            "half|part|some|two|one side .. house|apartment|outlets|rooms|bedrooms|circuit* .. no power|lost power|quit|dead|out|went dead|off",
+            "outlets .. dead|quit|stopped working|not working|went dead|no power",
             "breaker .. trip*|won't|keeps|flips",
             "power's out in|no power in|went dead",
         ],
-        vetoes: &[],
+        vetoes: &["whole house|entire house|everything|all the power|all power|anywhere"],
     },
     FactDef {
         name: "utility_outage",
@@ -215,10 +220,9 @@ pub static FACTS: &[FactDef] = &[
         name: "medical_device",
         meaning: "a medical device that needs power",
         trade: Some("electrical"),
-        patterns: &["cpap|bipap|oxygen machine|oxygen concentrator|concentrator|dialysis|ventilator|power wheelchair|powered wheelchair|feeding pump|oxygen"],
+        patterns: &["cpap|bipap|oxygen machine|oxygen concentrator|concentrator|dialysis|ventilator|power wheelchair|powered wheelchair|feeding pump|oxygen|nebulizer|suction machine|apnea monitor|infusion pump|insulin"],
         vetoes: &[],
     },
-    // Gas and carbon monoxide.
     FactDef {
         name: "gas_smell",
         meaning: "a gas smell",
@@ -245,17 +249,16 @@ pub static FACTS: &[FactDef] = &[
         meaning: "someone very young, elderly, ill, disabled or on medical equipment",
         trade: None,
         patterns: &[
-            "baby|babies|infant|newborn|toddler",
+            "baby|babies|infant*|newborn*|toddler*",
             "weeks old|months old|month old|week old",
-            "elderly|older|senior*|bedridden|hospital bed|disabled|disability|wheelchair|walker",
-            "copd|oxygen|cpap|apnea|dialysis|ventilator|heart problems|heart condition|chemo*|pregnant|sick|ill",
+            "elderly|older|senior*|bedridden|bed bound|bedbound|hospital bed|disabled|disability|wheelchair|walker|handicapped|special needs|frail|hospice",
+            "copd|oxygen|cpap|apnea|dialysis|ventilator|nebulizer|heart problems|heart condition|heart surgery|surgery|chemo*|cancer|pregnant|sick|ill|asthma|dementia|alzheimer*|diabetic|diabetes|stroke|parkinson*|immunocompromised",
             "grandma|grandmother|grandpa|grandfather",
-            "mom|mother|dad|father|husband|wife|grandma|in law|he's|she's|is .. old",
+            "is old|is very old|getting old|old man|old woman|old lady|old folks|old people",
             "AGE",
         ],
         vetoes: &[],
     },
-    // Palmetto's roof and water-intrusion facts.
     FactDef {
         name: "ceiling_sagging",
         meaning: "a ceiling sagging with water",
@@ -269,20 +272,32 @@ pub static FACTS: &[FactDef] = &[
     FactDef {
         name: "water_coming_in",
         meaning: "water coming through the roof or ceiling now",
-        trade: Some("roofing"),
+        trade: None,
         patterns: &[
-            "water*|rain*|it's .. coming through|coming in|dripping through|dripping from|dripping all|leaking through|pouring through .. ceiling|roof|seam|drywall",
-            "ceiling .. dripping|leaking|drips",
+            "water*|rain*|it's .. coming through|coming in|dripping through|dripping from|dripping all|leaking through|pouring through|dripping onto|pouring in .. ceiling|roof|seam|drywall|light",
+            "ceiling .. dripping|leaking|drips|pouring",
             "roof .. leaking|leaks",
             "dripping .. three places|two bedrooms|both rooms",
         ],
-        vetoes: &["every time it rains|whenever it rains|when it rains|dry now|dry today"],
+        vetoes: &["every time it rains|whenever it rains|when it rains|only when|dry now|dry today|all dry"],
+    },
+    FactDef {
+        name: "plumbing_source",
+        meaning: "the water comes from plumbing, not the roof",
+        trade: None,
+        patterns: &["toilet|pipe*|water heater|washer|washing machine|dishwasher|supply line|water line|overflow*|neighbor's|neighbour's|upstairs unit|tub|shower"],
+        vetoes: &[],
     },
     FactDef {
         name: "drips_when_raining",
         meaning: "a leak that only drips when it rains",
         trade: Some("roofing"),
-        patterns: &["every time|whenever|when it .. rains|rain", "stain .. after|rain", "ceiling stain|brown stain"],
+        patterns: &[
+            "every time|whenever|when it|when the|only when .. rains|rain*|pours|storms",
+            "stain .. after|rain",
+            "ceiling stain|brown stain|water mark|water stain",
+            "stopped when the rain|dry now|dry today|all dry",
+        ],
         vetoes: &[],
     },
     FactDef {
@@ -360,14 +375,20 @@ pub static FACTS: &[FactDef] = &[
         name: "replace_heating",
         meaning: "replacing a furnace or boiler",
         trade: Some("hvac"),
-        patterns: &["replac*|new one|new furnace|new boiler|install* .. furnace*|boiler*", "furnace*|boiler* .. replac*|new one|quote on a new"],
-        vetoes: &[],
+        patterns: &[
+            "replac*|new|install* .. furnace*|boiler*",
+            "furnace*|boiler* ... replac*|new one|new system|quote on a new|price on a new",
+        ],
+        vetoes: &["new filter", "just moved"],
     },
     FactDef {
         name: "replace_cooling",
         meaning: "replacing central air conditioning",
         trade: Some("hvac"),
-        patterns: &["replac*|whole new|new .. ac|air|system|condenser", "ac|air conditioner .. replac*"],
+        patterns: &[
+            "replac*|whole new|brand new|new .. ac|air conditioner|central air|system|condenser",
+            "ac|air conditioner|central air ... replac*|new one|new system|whole new",
+        ],
         vetoes: &["filter"],
     },
     FactDef {
@@ -466,14 +487,14 @@ pub static FACTS: &[FactDef] = &[
         name: "mentions_locksmith",
         meaning: "locks and keys",
         trade: Some("locksmith"),
-        patterns: &["locked out|locked myself out|lock myself out|keys .. inside|locked in|rekey|locksmith|lost my keys"],
+        patterns: &["locked out|locked myself out|lock myself out|keys .. inside|locked in|rekey|locksmith|lost my keys|deadbolt|do locks|key snapped|key broke|broken key|lock is broken"],
         vetoes: &[],
     },
     FactDef {
         name: "mentions_appliance",
         meaning: "household and commercial appliances",
         trade: Some("appliance"),
-        patterns: &["ice machine|ice maker|fridge|refrigerator|freezer|dishwasher|washer|washing machine|dryer|oven|stove|range|microwave|garbage disposal"],
+        patterns: &["ice machine|ice maker|fridge|refrigerator|freezer|dishwasher|washer|washing machine|dryer|oven|stove|range|microwave|garbage disposal|air compressor|dental chair*|walk-in"],
         vetoes: &["water line|outlet|behind"],
     },
     FactDef {
@@ -489,11 +510,11 @@ pub static FACTS: &[FactDef] = &[
         meaning: "asks for the owner or a manager",
         trade: None,
         patterns: &[
-            "talk|speak|speaking|talking .. owner|manager|supervisor|boss|someone in charge|OWNER_NAME",
+            "talk|speak|speaking|talking|get me|put me through|connect me .. owner|manager|supervisor|boss|someone in charge|person in charge|OWNER_NAME|whoever runs|who runs|higher up|corporate",
             "need|want .. to talk to|to speak to .. OWNER_NAME",
-            "is this the owner",
+            "is this the owner|whoever runs the|your boss|your manager|your supervisor",
         ],
-        vetoes: &["storm leads|leads pro|we sell|two minutes"],
+        vetoes: &["storm leads|leads pro|we sell|two minutes|business owner"],
     },
     FactDef {
         name: "threatens",
@@ -528,18 +549,23 @@ pub static FACTS: &[FactDef] = &[
         meaning: "a robocall, scam, sales pitch or prank",
         trade: None,
         patterns: &[
-            "press one|press 1|press 9",
+            "press one|press 1|press 9|press or call",
             "business listing|google listing|google maps|listing specialist|listing .. verified",
             "extended warranty|vehicle's warranty|car warranty",
             "disconnection department|unpaid balance|shut off in",
-            "you have been selected|you've been selected|congratulations|free .. cruise|claim your prize",
+            "you have been selected|you've been selected|congratulations|free .. cruise|claim your prize|claim before|to claim",
             "refrigerator running|catch it",
             "booked jobs|facebook ads|google ads|seo|leads|marketing|done-for-you|lead generation",
             "we sell|we help .. companies|contractors|businesses",
             "earn|profit|trading bot|crypto|bitcoin|limited spots",
             "package could not be delivered|redeliver|update your info|incomplete address",
             "reply stop to opt out",
-            "http*",
+            "grant|grants|sba|stimulus|relief funds|recovery funds|business loan|line of credit|funding .. eligible|qualif*|approved|claim",
+            "eligible for|qualifies for|you qualify|pre-approved|preapproved",
+            "solar .. installs|panels|savings|program|energy bills",
+            "processing fees|credit card processing|merchant|lower your .. fees|rates|bills",
+            "verify your|confirm your .. ein|account|identity|payment",
+            "http*|www*",
         ],
         vetoes: &[],
     },
@@ -560,12 +586,22 @@ pub const DOUBTS: &[&str] = &[
     "comes and goes", "on and off",
 ];
 
-/// Phrases that put what is near them in the past: it happened, it stopped.
+/// Phrases that put anything near them in the past: long ago, or fixed.
 pub const PAST: &[&str] = &[
+    "used to", "last fall", "last year", "last month", "last winter", "last summer",
+    "last spring", "months ago", "years ago", "already been", "been replaced", "all fixed",
+    "was fixed", "got fixed",
+];
+
+/// Phrases that put an event near them in the past: it happened, it
+/// stopped. A state ("the furnace quit last night") is not over because
+/// it began before.
+pub const PAST_EVENT: &[&str] = &[
     "earlier", "it stopped", "and stopped", "then it stopped", "but stopped", "stopped now",
-    "anymore", "until we", "until i", "used to", "last fall", "last year", "last month",
-    "last winter", "last summer", "last spring", "months ago", "years ago", "already been",
-    "been replaced", "all fixed", "was fixed", "not going off now", "stopped beeping",
+    "until we", "until i", "not going off now", "stopped beeping", "last night", "nothing since",
+    "since then", "hasn't done it since", "hasn't happened since", "not since", "been fine",
+    "yesterday", "the other day", "last week", "on sunday", "on monday", "on tuesday",
+    "on wednesday", "on thursday", "on friday", "on saturday", "a while ago", "no longer",
 ];
 
 /// Words that keep a match in the present despite a past marker nearby.
