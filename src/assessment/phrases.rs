@@ -264,7 +264,8 @@ pub static FACTS: &[FactDef] = &[
         meaning: "a ceiling sagging with water",
         trade: Some("roofing"),
         patterns: &[
-            "ceiling .. sag*|bulg*|droop*|bubble|hanging down|puffy|dropping|coming down|come down|balloon",
+            "ceiling ... sag*|bulg*|droop*|bubble|hanging down|puffy|balloon",
+            "ceiling .. dropping|coming down|come down|caving|cave in|falling",
             "sag*|bulg*|droop*|bubble|puffy .. ceiling",
         ],
         vetoes: &[],

@@ -21,12 +21,21 @@ use crate::triage;
 /// # Errors
 ///
 /// When the store fails; the webhook's transaction then rolls back.
-pub async fn finalize(tx: &mut Tx<'_>, _app: &App, business: &Business, c: &Conversation, now: Timestamp) -> Result<(), store::Error> {
+pub async fn finalize(tx: &mut Tx<'_>, _app: &App, business: &Business, c: &mut Conversation, now: Timestamp) -> Result<(), store::Error> {
     let case = c.case();
     let (a, d) = triage::run(&case, business);
     let ms = now.as_millisecond();
-    tx.event(&c.contact_id, "triage", &json!({"lane": d.lane, "rule": d.rule, "urgency": a.urgency.score, "trade": a.trade}), ms).await?;
+    // A caller who was never on the line with the dialog (a voicemail, a
+    // hang-up) still gets the owner's safety script, by text, first.
     let mut jobs = Vec::new();
+    if let (None, Some(words), Some(name)) = (&c.script_said, &d.safety_words, &d.safety_script) {
+        if !c.caller.is_empty() {
+            jobs.push(alert_job(c, "script", "caller", "", &c.caller, words, true, ms));
+            c.script_said = Some(name.clone());
+            c.script_first = Some(true);
+        }
+    }
+    tx.event(&c.contact_id, "triage", &json!({"lane": d.lane, "rule": d.rule, "urgency": a.urgency.score, "trade": a.trade}), ms).await?;
     if let Some(alert) = &d.alert {
         let role = if alert.role == "owner" { "owner" } else { "technician" };
         jobs.push(alert_job(c, "alert:1", role, &alert.name, &alert.phone, &alert_text(business, c, &a, &d), alert.takes_texts, ms));

@@ -95,7 +95,7 @@ pub async fn call_turn(app: &App, p: &Params, contact_id: &str, key: &str, body:
     tx.event(&c.contact_id, "turn", &serde_json::json!({"step": c.step, "asked": c.pending}), now.as_millisecond()).await?;
     let closed = reply.next == Next::Close;
     if closed {
-        plan::finalize(&mut tx, app, business, &c, now).await?;
+        plan::finalize(&mut tx, app, business, &mut c, now).await?;
     }
     tx.update_contact(&row(&c, if closed { "closed" } else { "open" }, stored.version)?).await?;
     tx.answer_webhook(key, &xml).await?;
@@ -139,7 +139,7 @@ pub async fn call_status(app: &App, business: Option<&Business>, p: &Params, key
             if c.words.is_empty() {
                 c.channel = Channel::MissedCall;
             }
-            plan::finalize(&mut tx, app, business, &c, now).await?;
+            plan::finalize(&mut tx, app, business, &mut c, now).await?;
             tx.update_contact(&row(&c, "closed", stored.version)?).await?;
         }
         None => {
@@ -147,8 +147,8 @@ pub async fn call_status(app: &App, business: Option<&Business>, p: &Params, key
             let (mut c, _) = Conversation::start(new_id("c"), business, Channel::MissedCall, caller, now, Weather::default());
             c.call_sid = Some(call_sid.to_string());
             c.hang_up();
+            plan::finalize(&mut tx, app, business, &mut c, now).await?;
             tx.insert_contact(&row(&c, "closed", 1)?).await?;
-            plan::finalize(&mut tx, app, business, &c, now).await?;
         }
     }
     tx.commit().await?;
@@ -177,7 +177,7 @@ pub async fn text_in(app: &App, business: &Business, p: &Params, key: &str, body
         return Ok(reply);
     }
     let open = tx.recent_contact(&business.number, &caller, "open", now.as_millisecond() - TEXT_WINDOW_MS).await?;
-    let (c, version, reply, fresh) = match open.filter(|o| o.channel == "sms") {
+    let (mut c, version, reply, fresh) = match open.filter(|o| o.channel == "sms") {
         Some(stored) => {
             let mut c: Conversation = serde_json::from_str(&stored.state)?;
             let reply = c.answer(business, Heard::Speech { text, confidence: None }, now);
@@ -190,14 +190,13 @@ pub async fn text_in(app: &App, business: &Business, p: &Params, key: &str, body
     };
     let closed = reply.next == Next::Close;
     let status = if closed { "closed" } else { "open" };
+    if closed {
+        plan::finalize(&mut tx, app, business, &mut c, now).await?;
+    }
     if fresh {
         tx.insert_contact(&row(&c, status, version)?).await?;
         tx.event(&c.contact_id, "intake", &serde_json::json!({"channel": "sms"}), now.as_millisecond()).await?;
-    }
-    if closed {
-        plan::finalize(&mut tx, app, business, &c, now).await?;
-    }
-    if !fresh {
+    } else {
         tx.update_contact(&row(&c, status, version)?).await?;
     }
     let xml = render::text(&reply);
@@ -232,7 +231,7 @@ pub async fn recording(app: &App, p: &Params, contact_id: &str, event: &str, key
         }
         c.ended = Some(Ending::Voicemail);
         c.pending = None;
-        plan::finalize(&mut tx, app, business, &c, now).await?;
+        plan::finalize(&mut tx, app, business, &mut c, now).await?;
         tx.update_contact(&row(&c, "closed", stored.version)?).await?;
     }
     tx.answer_webhook(key, &answer).await?;
