@@ -2,6 +2,7 @@
 //! run by a worker from jobs in the store.
 
 pub mod hours;
+pub mod ical;
 pub mod plan;
 pub mod replies;
 pub mod schedule;
