@@ -21,6 +21,7 @@ use crate::standin::{Caller, Prompt, Reply, StandIn};
 use crate::store::Store;
 use crate::triage::Outcome;
 use crate::twilio::{RestClient, Secret};
+use crate::weather::standin::WeatherStandIn;
 use crate::weather::WeatherSource;
 
 const ACCOUNT_SID: &str = "ACnightdeskreplay000000000000000000";
@@ -30,6 +31,7 @@ pub struct Harness {
     pub app: App,
     pub addr: SocketAddr,
     pub standin: StandIn,
+    pub weather: WeatherStandIn,
     pub caller: Caller,
     server: tokio::task::JoinHandle<()>,
     worker: tokio::task::JoinHandle<()>,
@@ -53,6 +55,7 @@ impl Harness {
     pub async fn start(config: Arc<Config>, data_dir: &Path, database_url: Option<&str>) -> anyhow::Result<Harness> {
         let token = format!("{:032x}", rand::random::<u128>());
         let standin = StandIn::start(ACCOUNT_SID, &token).await.context("starting the Twilio stand-in")?;
+        let weather = WeatherStandIn::start().await.context("starting the weather stand-in")?;
         let store = match database_url {
             Some(url) => Store::open(url).await,
             None => Store::open_data_dir(data_dir).await,
@@ -65,7 +68,7 @@ impl Harness {
             config,
             store,
             clock: Clock::settable(jiff::Timestamp::now()),
-            weather: WeatherSource::settable(),
+            weather: WeatherSource::nws(&weather.base_url)?,
             twilio: Some(Arc::new(rest)),
             auth_token: Arc::new(Secret::new(token.clone())),
             public_url: Some(format!("http://{addr}")),
@@ -78,7 +81,7 @@ impl Harness {
         });
         let worker = tokio::spawn(crate::dispatch::worker::run(app.clone()));
         let caller = Caller::new(&format!("http://{addr}"), ACCOUNT_SID, &token);
-        Ok(Harness { app, addr, standin, caller, server, worker })
+        Ok(Harness { app, addr, standin, weather, caller, server, worker })
     }
 
     /// Plays one case; `None` for a channel replay does not cover yet.
@@ -89,7 +92,7 @@ impl Harness {
     pub async fn play(&self, entry: &Entry) -> anyhow::Result<Option<Outcome>> {
         let case = entry.case()?;
         self.app.clock.set(case.at);
-        self.app.weather.set(Weather { outdoor_temp_f: entry.context.outdoor_temp_f, hurricane_warning: entry.context.hurricane_warning });
+        self.weather.set(Weather { outdoor_temp_f: entry.context.outdoor_temp_f, hurricane_warning: entry.context.hurricane_warning });
         let answer = |slot: &str| -> String {
             if slot == OPENING {
                 return entry.opening.clone();

@@ -39,7 +39,7 @@ pub fn serve(config: Config, data: &Path, database_url: Option<&str>, listen: &s
             config: Arc::new(config),
             store,
             clock: Clock::system(),
-            weather: WeatherSource::Unknown,
+            weather: WeatherSource::nws(&env("NIGHTDESK_WEATHER_URL").unwrap_or_else(|| "https://api.weather.gov".into()))?,
             twilio: Some(Arc::new(rest)),
             auth_token: Arc::new(Secret::new(token)),
             public_url: env("NIGHTDESK_PUBLIC_URL"),

@@ -249,6 +249,7 @@ fn build_one(files: &Files, ctx: &mut Ctx<'_>) -> Option<Business> {
         routes,
         hazard_trade: b.hazard_trade.as_ref().map_or("hvac".into(), |t| t.get_ref().clone()),
         street_hints: b.street_hints.clone(),
+        weather_station: b.weather_station.clone(),
         min_confidence: b.min_confidence.unwrap_or(0.4),
     })
 }

@@ -63,6 +63,10 @@ pub struct BusinessSection {
     pub hazard_trade: Option<S<String>>,
     #[serde(default)]
     pub street_hints: Vec<String>,
+    /// The NWS observation station nearest the shop (KMSP); found from the
+    /// shop's point when not given.
+    #[serde(default)]
+    pub weather_station: Option<String>,
     /// Below this speech confidence a turn counts as not heard.
     #[serde(default)]
     pub min_confidence: Option<f64>,

@@ -128,6 +128,7 @@ pub struct Business {
     /// The trade of a gas smell or CO alarm with no appliance named.
     pub hazard_trade: String,
     pub street_hints: Vec<String>,
+    pub weather_station: Option<String>,
     pub min_confidence: f64,
 }
 

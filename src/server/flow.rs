@@ -51,7 +51,7 @@ pub async fn call_started(app: &App, business: &Business, p: &Params, key: &str,
     let call_sid = p.need("CallSid")?.to_string();
     let caller = crate::intake::phone::normalize(p.get("From").unwrap_or("")).unwrap_or_else(|| p.get("From").unwrap_or("").to_string());
     let now = app.clock.now();
-    let weather = app.weather.current(business.shop).await;
+    let weather = app.weather.current(business.shop, business.weather_station.as_deref(), now).await;
     let mut tx = app.store.begin().await?;
     if let Some(answer) = claim(&mut tx, key, "voice", &business.number, body, now.as_millisecond()).await? {
         return Ok(answer);
@@ -165,7 +165,7 @@ pub async fn text_in(app: &App, business: &Business, p: &Params, key: &str, body
     let caller = crate::intake::phone::normalize(p.need("From")?).unwrap_or_else(|| p.get("From").unwrap_or("").to_string());
     let text = p.get("Body").unwrap_or("").to_string();
     let now = app.clock.now();
-    let weather = app.weather.current(business.shop).await;
+    let weather = app.weather.current(business.shop, business.weather_station.as_deref(), now).await;
     let mut tx = app.store.begin().await?;
     if let Some(answer) = claim(&mut tx, key, "sms", &business.number, body, now.as_millisecond()).await? {
         return Ok(answer);
