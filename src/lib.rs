@@ -9,6 +9,7 @@
 pub mod assessment;
 pub mod cli;
 pub mod config;
+pub mod dashboard;
 pub mod decision;
 pub mod dispatch;
 pub mod intake;

@@ -15,6 +15,7 @@ use crate::intake::corpus;
 use crate::triage::{self, Summary};
 
 mod serve;
+mod user;
 
 #[derive(Debug, Parser)]
 #[command(name = "nightdesk", version, about = "Answers a contractor's phone after hours")]
@@ -56,6 +57,9 @@ pub enum Command {
     },
     /// Replay the bundled calls through a local server and Twilio stand-in.
     Demo,
+    /// Dashboard users.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Who is first on call for a trade at a local time.
     Oncall {
         /// The business's called number.
@@ -66,6 +70,21 @@ pub enum Command {
         /// Local wall-clock time (2026-03-08T02:30) or an instant with offset.
         #[arg(long)]
         at: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Adds a dashboard user; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// A business's called number; repeat for an agency user.
+        #[arg(long = "business", required = true)]
+        businesses: Vec<String>,
+        /// owner or agency.
+        #[arg(long, default_value = "owner")]
+        role: String,
     },
 }
 
@@ -81,6 +100,9 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Oncall { business, trade, at } => oncall(cli.config, &business, &trade, &at),
         Command::Serve { listen } => serve::serve(load(cli.config)?, &cli.data, cli.database_url.as_deref(), &listen),
         Command::Replay { file } => serve::replay(load(cli.config)?, &cli.data, cli.database_url.as_deref(), &file),
+        Command::User(UserCommand::Add { email, businesses, role }) => {
+            user::add(&load(cli.config)?, &cli.data, cli.database_url.as_deref(), &email, &businesses, &role)
+        }
         Command::Demo => serve::demo(load(cli.config)?, &cli.data, cli.database_url.as_deref()),
     }
 }

@@ -215,7 +215,7 @@ fn build_one(files: &Files, ctx: &mut Ctx<'_>) -> Option<Business> {
         .collect();
     let safety = build_safety(ctx, &raw, &facts, &scripts);
     let urgency = build_urgency(ctx, &raw);
-    let routes = build_routes(ctx, &raw);
+    let routes = build_routes(ctx, &raw.route);
     check_coverage(ctx, &raw);
 
     Some(Business {
@@ -610,11 +610,19 @@ fn build_urgency(ctx: &mut Ctx<'_>, raw: &file::File) -> Vec<Group> {
     groups
 }
 
-fn build_routes(ctx: &mut Ctx<'_>, raw: &file::File) -> Vec<Route> {
+/// Checks route rows alone, as `check` would in a whole profile: the
+/// dashboard's draft route table goes through here.
+pub(super) fn check_route_rows(path: &str, text: &str, rows: &[file::RouteEntry]) -> (Vec<Route>, Vec<Problem>) {
+    let mut ctx = Ctx { path, text, problems: Vec::new() };
+    let routes = build_routes(&mut ctx, rows);
+    (routes, ctx.problems)
+}
+
+fn build_routes(ctx: &mut Ctx<'_>, rows: &[file::RouteEntry]) -> Vec<Route> {
     let names = known_names();
     let mut routes: Vec<Route> = Vec::new();
     let mut seen: Vec<(String, Vec<String>)> = Vec::new();
-    for r in &raw.route {
+    for r in rows {
         if !LANES.contains(&r.lane.get_ref().as_str()) {
             let hint = suggest(r.lane.get_ref(), LANES.iter().copied());
             ctx.err(&r.lane, format!("unknown lane {:?}", r.lane.get_ref()), &hint);

@@ -6,6 +6,7 @@
 //! it. Nothing half-loaded ever leaves this module.
 
 mod build;
+mod draft;
 mod file;
 mod problem;
 
@@ -18,6 +19,7 @@ use crate::assessment::area::ServiceArea;
 use crate::dispatch::schedule::{BookingWindows, Hours, Schedule};
 use crate::rules::Condition;
 
+pub use draft::{check_routes, routes_toml};
 pub use problem::{Problem, Severity};
 
 /// Every trade nightdesk knows; a business offers some of them.

@@ -24,6 +24,7 @@ pub fn router(app: App) -> Router {
         .route("/twilio/sms/status", post(sms_status))
         .route("/twilio/recording", post(recording))
         .route("/healthz", get(|| async { "ok" }))
+        .merge(crate::dashboard::router())
         .with_state(app)
 }
 

@@ -5,6 +5,7 @@
 //! driver. Nothing about a contact lives only in memory: any instance can
 //! take the next turn, and a restart loses nothing.
 
+mod dashboard;
 mod jobs;
 
 use std::borrow::Cow;
@@ -14,6 +15,7 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, Row};
 
+pub use dashboard::{AuditedContact, ListedContact, MarkRow, SessionRow, UserRow, WorthRow};
 pub use jobs::{Job, NewJob};
 
 /// What the caller of the store can do about a failure.
@@ -50,6 +52,7 @@ pub struct Store {
 /// file under `migrations/` and a line here; never edit a shipped one.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "contacts", include_str!("../../migrations/0001_contacts.sql")),
+    (2, "dashboard", include_str!("../../migrations/0002_dashboard.sql")),
 ];
 
 fn migrator() -> Migrator {
