@@ -475,7 +475,12 @@ fn zip_spots(toks: &[Tok], from: usize) -> Vec<(usize, String)> {
     for (i, tok) in toks.iter().enumerate().skip(from) {
         let Tok::Num(digits) = tok else { continue };
         let numbered = i > 0 && toks[i - 1].word().is_some_and(numbers_the_word_before);
-        if digits.len() == 5 && !numbered && !starts_street(&toks[i + 1..]) {
+        // A known ZIP after a house number is a ZIP even when a town that
+        // looks like a street follows it ("33572 apollo beach").
+        let after_house_number = toks[..i].iter().any(|t| matches!(t, Tok::Num(_)));
+        let known = super::area::zip_table().get(digits).is_some();
+        let street_follows = starts_street(&toks[i + 1..]) && !(known && after_house_number);
+        if digits.len() == 5 && !numbered && !street_follows {
             spots.push((i, digits.clone()));
         }
     }

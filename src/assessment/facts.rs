@@ -270,6 +270,10 @@ pub fn extract(segments: &[Segment<'_>], owner_name: &str) -> Facts {
                 // not a sales call").
                 let polarity = if fact.def.name == "robocall" {
                     Polarity::Present
+                } else if fact.def.name == "leak_stopped" && tried_and_failed(&tokens, start) {
+                    // "can't find where to shut it off" is not a stopped
+                    // leak, nor is "tried to turn the valve".
+                    Polarity::Negated
                 } else if fact.def.name == "leak_stopped" && !negated_inside {
                     // Stopping a leak is a finished act whose result is the
                     // present state: "it stopped" is not the past here.
@@ -321,7 +325,32 @@ fn slot_verdict(slot: &str, tokens: &[Token]) -> Option<(&'static str, Polarity)
     if head.iter().any(|w| matches!(*w, "yes" | "yeah" | "yep" | "yup" | "definitely" | "absolutely")) {
         return Some((fact, Polarity::Present));
     }
+    // No yes or no, but the answer describes the very thing asked about
+    // ("it's dripping a little in the garage"): that is a yes, unless it
+    // is over.
+    let denies = words.iter().any(|w| NEGATORS.contains(w));
+    let describes = !denies && affirmatives(slot).iter().any(|a| words.iter().any(|w| w.starts_with(a)));
+    if describes {
+        let over = PAST_EVENT.iter().chain(PAST).any(|p| contains_phrase(&text, p));
+        return Some((fact, if over { Polarity::Past } else { Polarity::Present }));
+    }
     None
+}
+
+/// Words that, in an answer to a slot's question, describe the thing the
+/// question asks about.
+fn affirmatives(slot: &str) -> &'static [&'static str] {
+    match slot {
+        "water_coming_in_now" => &["dripping", "leaking", "pouring", "coming", "wet"],
+        "ceiling_sagging" => &["sagging", "bulging", "drooping", "hanging", "bubbl", "dropping"],
+        "standing_water" => &["inch", "standing", "puddle", "flooded", "soaked"],
+        "roof_open_to_sky" => &["hole", "sky", "daylight", "open"],
+        "gas_smell" => &["smell", "rotten", "sulfur"],
+        "co_alarm" => &["going", "beep", "sounding", "chirp", "alarm"],
+        "sparks_or_smoke" => &["spark", "smok", "burn", "melt", "scorch"],
+        "water_near_electrical" => &["outlet", "panel", "cord", "plug", "socket", "breaker"],
+        _ => &[],
+    }
 }
 
 fn can_stop_verdict(text: &str, words: &[&str]) -> Option<(&'static str, Polarity)> {
@@ -434,12 +463,13 @@ fn is_age(tokens: &[Token], i: usize) -> bool {
         return false;
     }
     let person = [
-        "he's", "she's", "is", "mom", "mother", "dad", "dad's", "father", "husband", "wife",
-        "grandma", "grandpa", "law", "years", "year", "old", "aged", "mom's", "mother's",
+        "he's", "she's", "i'm", "mom", "mother", "dad", "dad's", "father", "husband", "wife",
+        "grandma", "grandpa", "law", "years", "year", "aged", "mom's", "mother's", "father's",
+        "husband's", "wife's", "age",
     ];
     let around = i.saturating_sub(2)..(i + 3).min(tokens.len());
     around.into_iter().any(|j| j != i && person.contains(&tokens[j].word.as_str()))
-        && !tokens.get(i + 1).is_some_and(|t| matches!(t.word.as_str(), "degrees" | "inside" | "in" | "out" | "outside"))
+        && !tokens.get(i + 1).is_some_and(|t| matches!(t.word.as_str(), "degrees" | "inside" | "in" | "out" | "outside" | "up" | "down" | "miles" | "minutes" | "percent"))
 }
 
 /// Judges a match by the words around it in its sentence.
@@ -473,6 +503,17 @@ fn judge(tokens: &[Token], start: usize, end: usize, reach: usize, event: bool) 
         return Polarity::Past;
     }
     Polarity::Present
+}
+
+/// Whether the words just before `start` say an attempt that failed or a
+/// wish: "can't find where to", "tried to", "need to".
+fn tried_and_failed(tokens: &[Token], start: usize) -> bool {
+    let from = start.saturating_sub(6);
+    let before: Vec<&str> = tokens[from..start].iter().map(|t| t.word.as_str()).collect();
+    let before = before.join(" ");
+    ["can't", "cannot", "couldn't", "unable", "don't know", "where to", "how to", "tried to", "trying to", "need to", "have to", "try to"]
+        .iter()
+        .any(|p| contains_phrase(&before, p))
 }
 
 fn contains_any(text: &str, phrases: &[&str]) -> bool {

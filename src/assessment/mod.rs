@@ -117,7 +117,10 @@ pub fn assess(case: &Case, business: &Business) -> Assessment {
 fn locate(case: &Case, business: &Business, a: &mut Assessment) {
     let heard = case.answer("address").map(str::to_string);
     let parsed = heard.as_deref().map(address::parse);
-    let zip = parsed.as_ref().and_then(|p| p.zip.clone()).or_else(|| {
+    // The last ZIP said wins: callers correct themselves ("34221, no
+    // sorry, 33572 Apollo Beach").
+    let last_said = heard.as_deref().and_then(address::find_zip);
+    let zip = last_said.or_else(|| parsed.as_ref().and_then(|p| p.zip.clone())).or_else(|| {
         // No address slot: look for a ZIP anywhere, last one first, as a
         // voicemail or text packs the address into one message; failing
         // that, an existing customer's ZIP on file.

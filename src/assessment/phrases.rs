@@ -29,7 +29,8 @@ pub static FACTS: &[FactDef] = &[
         meaning: "furnace, boiler or heat pump not heating",
         trade: Some("hvac"),
         patterns: &[
-            "furn*|fernace|furnas|boiler*|broiler|heat pump|heat|heat's|heating|radiator*|baseboard*|rooftop unit|thermostat .. quit|stopped|died|dead|broke*|fail*|locked out|shut* off|shuts off|won't|isn't heating|isn't firing|isn't coming|isn't working|isn't running|not heating|not firing|not coming|not working|not kicking|doesn't work|doesn't come|stopped working|blowing cold|cold air|keeps trying|keeps shutting|keeps cutting|out again|all cold|ice cold|stone cold|freezing|nothing happens|no heat|just clicks",
+            "furn*|fernace|furnas|boiler*|broiler|heat pump|heat|heat's|heating|radiator*|baseboard*|rooftop unit|thermostat .. quit|stopped|died|dead|broke*|fail*|locked out|shut* off|shuts off|won't|isn't heating|isn't firing|isn't coming|isn't working|isn't running|not heating|not firing|not coming|not working|not kicking|doesn't work|doesn't come|stopped working|blowing cold|cold air|keeps trying|keeps shutting|keeps cutting|out again|all cold|ice cold|stone cold|freezing|nothing happens|no heat|just clicks|isn't doing anything|not doing anything|doing nothing|won't do anything|does nothing",
+            "furn*|fernace|boiler*|heat|heating|thermostat ... nothing .. out of the vents|from the vents|out of the registers",
             "furn*|fernace|furnas|boiler*|heat pump|heat|heat's|heating|radiator*|baseboard* . is out|'s out|went out|off|down|cold|clicks|out",
             "no heat|no heating|without heat|lost heat|lost our heat|heat is off|heat's off",
             "heat .. not coming|isn't coming|won't come|not working|went off|is off|'s off",
@@ -50,6 +51,7 @@ pub static FACTS: &[FactDef] = &[
         patterns: &[
             "ac|air conditioner|air conditioning|central air|cooling|outside unit|condenser|heat pump .. not cooling|isn't cooling|won't cool|doesn't cool|not keeping up|isn't keeping up|can't keep up|blowing warm|blowing hot|warm air|hot air|room temp|quit|stopped|died|dead|broke*|out|not working|isn't working|won't turn|won't come|not coming|isn't coming",
             "no ac|no air conditioning|no cooling|not cooling|no air",
+            "ac|air conditioner|air conditioning|central air . off|down|dead",
         ],
         vetoes: &["still cools|cools fine|cooling fine|cooling okay", "tune up|tune-up|maintenance", "compressor for"],
     },
@@ -122,10 +124,11 @@ pub static FACTS: &[FactDef] = &[
         meaning: "a slow or clogged drain",
         trade: Some("plumbing"),
         patterns: &[
-            "drain*|sink|tub|toilet*|shower .. slow*|clog*|backed up|won't drain|sits",
+            "drain*|sink|tub|toilet*|shower|won't|wont .. slow*|clog*|backed up|won't drain|drain|sits",
             "clogged|slow drain",
+            "takes forever to|slow to|won't .. drain|empty|go down",
         ],
-        vetoes: &[],
+        vetoes: &["dishwasher|washer|washing machine|ice machine|ice maker|fridge"],
     },
     FactDef {
         name: "heater_leaking",
@@ -138,7 +141,7 @@ pub static FACTS: &[FactDef] = &[
         name: "no_hot_water",
         meaning: "no hot water",
         trade: Some("plumbing"),
-        patterns: &["no hot water", "hot water .. out|gone|quit|isn't|not", "pilot .. out|won't", "water heater .. quit|out|died|dark|not working|won't"],
+        patterns: &["no hot water", "hot water .. out|gone|quit|isn't|not", "pilot .. out|won't", "water heater .. quit|out|died|dark|not working|won't|cold|not heating|isn't heating"],
         vetoes: &[],
     },
     FactDef {
@@ -177,6 +180,8 @@ pub static FACTS: &[FactDef] = &[
             "water .. toward|near|around|under|by|at|into|reaching .. outlet*|panel|plug*|cord*|electric*|socket*|extension",
             "outlet*|panel|cord* .. sitting in|in the water|in water|wet|flooded",
             "floor .. under the panel",
+            "dripping|leaking|pouring|coming|water .. out of|from|through|into .. light|fixture|outlet|switch|socket",
+            "light|fixture .. dripping|leaking|full of water",
         ],
         vetoes: &[],
     },
@@ -238,12 +243,14 @@ pub static FACTS: &[FactDef] = &[
         meaning: "a carbon monoxide alarm sounding",
         trade: None,
         patterns: &[
-            "co|carbon monoxide|carbon .. detector*|alarm*|monitor .. going off|goes off|went off|beep*|sounding|ringing|won't stop|chirp*|screaming",
-            "co alarm|co detector|carbon monoxide alarm|carbon monoxide detector",
+            "co|carbon monoxide|carbon .. detector*|alarm*|monitor .. going off|goes off|went off|beep*|sounding|ringing|won't stop|chirp*|screaming|blaring|alarming",
+            "co alarm|co detector|carbon monoxide alarm|carbon monoxide detector|carbon monoxide",
         ],
-        vetoes: &["battery .. low|replace"],
+        vetoes: &[
+            "battery .. low|replace",
+            "quiet|silent|hasn't made|not going off|isn't going off|hasn't gone off|never went off|didn't go off|not beeping|isn't beeping|hasn't beeped|no alarm",
+        ],
     },
-    // People.
     FactDef {
         name: "vulnerable",
         meaning: "someone very young, elderly, ill, disabled or on medical equipment",
@@ -417,7 +424,7 @@ pub static FACTS: &[FactDef] = &[
         name: "repipe",
         meaning: "repiping a whole house",
         trade: Some("plumbing"),
-        patterns: &["repipe|re-pipe|repiping", "replace .. all the pipes"],
+        patterns: &["repipe|re-pipe|repiping", "replac* .. all the pipes|all the plumbing|all of the plumbing|all the piping|every pipe"],
         vetoes: &[],
     },
     FactDef {
@@ -460,7 +467,7 @@ pub static FACTS: &[FactDef] = &[
         name: "mentions_roofing",
         meaning: "roofing: roofs, shingles, gutters, skylights",
         trade: Some("roofing"),
-        patterns: &["roof*|shingle*|gutter*|skylight|fascia|soffit|ice dam|flashing|tarp*"],
+        patterns: &["roof|roofs|roof's|roofing|roofer*|shingle*|gutter*|skylight|fascia|soffit|ice dam|flashing|tarp|tarped|tarping"],
         vetoes: &[],
     },
     FactDef {
@@ -513,7 +520,7 @@ pub static FACTS: &[FactDef] = &[
         patterns: &[
             "talk|speak|speaking|talking|get me|put me through|connect me .. owner|manager|supervisor|boss|someone in charge|person in charge|OWNER_NAME|whoever runs|who runs|higher up|corporate",
             "need|want .. to talk to|to speak to .. OWNER_NAME",
-            "is this the owner|whoever runs the|your boss|your manager|your supervisor",
+            "is this the owner|whoever runs the|your boss|your manager|your supervisor|whoever's in charge|who's in charge|someone in charge|somebody in charge",
         ],
         vetoes: &["storm leads|leads pro|we sell|two minutes|business owner"],
     },
@@ -523,6 +530,10 @@ pub static FACTS: &[FactDef] = &[
         trade: None,
         patterns: &[
             "lawyer|attorney|lawsuit|sue you|suing|small claims|chargeback|charge back|dispute the charge",
+            "disput*|contest* .. charge|payment|bill",
+            "leave|leaving|write|writing|post|posting .. review*|reviews",
+            "telling everyone|tell everyone|warn everyone",
+            "nextdoor|google|yelp|facebook|bbb .. everyone|review*",
             "1 star|one star|bad review|review .. google|yelp|bbb|angi",
             "google|yelp|bbb|better business bureau .. review|post*|report*",
             "post*|report* .. google|yelp|bbb|facebook|nextdoor|online",
@@ -562,7 +573,10 @@ pub static FACTS: &[FactDef] = &[
             "package could not be delivered|redeliver|update your info|incomplete address",
             "reply stop to opt out",
             "grant|grants|sba|stimulus|relief funds|recovery funds|business loan|line of credit|funding .. eligible|qualif*|approved|claim",
-            "eligible for|qualifies for|you qualify|pre-approved|preapproved",
+            "eligible for|qualifies for|you qualify|pre-approved|preapproved|pre approved",
+            "we buy houses|buy your house|buy your home|cash offer|sell your house|sell your home",
+            "price sheet|price list|wholesale|distributor|our catalog|bulk pricing",
+            "just kidding|ha ha|haha|lol|jk",
             "solar .. installs|panels|savings|program|energy bills",
             "processing fees|credit card processing|merchant|lower your .. fees|rates|bills",
             "verify your|confirm your .. ein|account|identity|payment",

@@ -1,8 +1,10 @@
 //! Dispatch: who is on call, each lane's plan, the alert and the replies,
 //! run by a worker from jobs in the store.
 
+pub mod escalation;
 pub mod hours;
 pub mod ical;
+pub mod link;
 pub mod plan;
 pub mod replies;
 pub mod schedule;

@@ -15,13 +15,15 @@ use crate::server::App;
 use crate::store::{self, NewJob, Tx};
 use crate::triage;
 
+use super::escalation;
+
 /// Triage the finished conversation, write its first receipt and queue
 /// what its lane needs. Runs inside the webhook's transaction.
 ///
 /// # Errors
 ///
 /// When the store fails; the webhook's transaction then rolls back.
-pub async fn finalize(tx: &mut Tx<'_>, _app: &App, business: &Business, c: &mut Conversation, now: Timestamp) -> Result<(), store::Error> {
+pub async fn finalize(tx: &mut Tx<'_>, app: &App, business: &Business, c: &mut Conversation, now: Timestamp) -> Result<(), store::Error> {
     let case = c.case();
     let (a, d) = triage::run(&case, business);
     let ms = now.as_millisecond();
@@ -36,7 +38,8 @@ pub async fn finalize(tx: &mut Tx<'_>, _app: &App, business: &Business, c: &mut 
         }
     }
     tx.event(&c.contact_id, "triage", &json!({"lane": d.lane, "rule": d.rule, "urgency": a.urgency.score, "trade": a.trade}), ms).await?;
-    if let Some(alert) = &d.alert {
+    let emergency = d.lane.as_deref() == Some("emergency");
+    if let (Some(alert), false) = (&d.alert, emergency) {
         let role = if alert.role == "owner" { "owner" } else { "technician" };
         jobs.push(alert_job(c, "alert:1", role, &alert.name, &alert.phone, &alert_text(business, c, &a, &d), alert.takes_texts, ms));
     }
@@ -53,6 +56,12 @@ pub async fn finalize(tx: &mut Tx<'_>, _app: &App, business: &Business, c: &mut 
     }
     for job in &jobs {
         tx.enqueue(job, ms).await?;
+    }
+    // An emergency's first alert is the first step of its escalation
+    // chain, which also queues the timer that moves it on.
+    if emergency {
+        let trade = a.trade.clone().unwrap_or_else(|| business.hazard_trade.clone());
+        escalation::start(tx, app, business, c, &trade, &alert_text(business, c, &a, &d), ms).await?;
     }
     write_receipt(tx, business, c, &a, &d, now).await?;
     Ok(())

@@ -3,6 +3,7 @@
 
 use jiff::Timestamp;
 
+use super::escalation::{self, Outcome, Via};
 use crate::config::Business;
 use crate::server::App;
 use crate::store::{self, Tx};
@@ -37,16 +38,28 @@ pub async fn handle(tx: &mut Tx<'_>, app: &App, business: &Business, from: &str,
     if !on_team {
         return Ok(None);
     }
-    let _ = (tx, app, now);
-    let reply = match read(text) {
-        Answer::Accept | Answer::Pass => {
-            // FIXME(#4): accept and pass are recognised but the escalation
-            // chain that acts on them is not built yet.
-            "Thanks, noted."
-        }
-        Answer::Unclear => "Reply YES to take the job or NO to pass.",
+    let answer = read(text);
+    if answer == Answer::Unclear {
+        return Ok(Some(reply("Reply YES to take the job or NO to pass.")));
+    }
+    let ms = now.as_millisecond();
+    let Some((contact_id, person)) = escalation::find_by_phone(tx, business, from, ms).await? else {
+        return Ok(Some(reply(&Outcome::NotAsked.says())));
     };
-    Ok(Some(crate::twilio::MessagingResponse::new().message(reply).to_string()))
+    // A conflict (another acceptance committed first) fails the webhook;
+    // Twilio's retry then reads the chain as it now stands.
+    let outcome = match answer {
+        Answer::Accept => escalation::accept(tx, business, &contact_id, &person, Via::Text, ms).await?,
+        _ => escalation::pass(tx, app, business, &contact_id, &person, Via::Text, ms).await?,
+    };
+    if matches!(outcome, Outcome::Accepted | Outcome::Passed) {
+        escalation::rewrite_receipt(tx, business, &contact_id, ms).await?;
+    }
+    Ok(Some(reply(&outcome.says())))
+}
+
+fn reply(text: &str) -> String {
+    crate::twilio::MessagingResponse::new().message(text).to_string()
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The job worker: runs due jobs from the store (texts to technicians, the
-//! owner and callers; sink writes) with retries and backoff. Tests step it
-//! with [`run_one`]; `serve` runs [`run`] forever.
+//! owner and callers; calls to the team; escalation timers; sink writes)
+//! with retries and backoff. Tests step it with [`run_one`]; `serve` runs
+//! [`run`] forever.
 
 use std::time::Duration;
 
@@ -43,6 +44,8 @@ pub async fn run_one(app: &App) -> Result<bool, crate::store::Error> {
     let result = match job.kind.as_str() {
         "message" => send(app, &job).await,
         "sink" => sink(app, &job).await,
+        "call" => call(app, &job).await,
+        "escalate" => escalate(app, &job, now).await,
         other => Err(Failure::GiveUp(format!("unknown job kind {other}"))),
     };
     let now = app.clock.millis();
@@ -119,7 +122,8 @@ async fn send(app: &App, job: &Job) -> Result<(), Failure> {
             if e.is_retryable() { Err(Failure::Retry(e.to_string())) } else { Err(Failure::GiveUp(e.to_string())) }
         }
     };
-    if sent.is_ok() && matches!(role, "technician" | "owner") {
+    let is_handoff = p.get("handoff").and_then(Value::as_bool).unwrap_or(true);
+    if sent.is_ok() && is_handoff && matches!(role, "technician" | "owner") {
         let step = serde_json::json!({
             "at": jiff::Timestamp::from_millisecond(now).map(|t| t.to_string()).unwrap_or_default(),
             "step": "alerted", "who": field(p, "name"), "role": role, "note": null,
@@ -146,5 +150,96 @@ async fn sink(app: &App, job: &Job) -> Result<(), Failure> {
     let log = DispatchLog::new(&app.data_dir);
     log.write(receipt_id, &body).map_err(|e| Failure::Retry(e.to_string()))?;
     let _ = new_id;
+    Ok(())
+}
+
+/// Places a voice call to a team member: Twilio fetches our TwiML, which
+/// reads the summary and takes 1 to accept or 9 to pass; answering-machine
+/// detection keeps a voicemail pickup from counting as anything.
+#[instrument(skip_all, fields(job_id = %job.id, contact_id = %job.contact_id))]
+async fn call(app: &App, job: &Job) -> Result<(), Failure> {
+    let p = &job.payload;
+    let (to, role, person) = (field(p, "to"), field(p, "role"), field(p, "person"));
+    let stored = app.store.contact(&job.contact_id).await?.ok_or_else(|| Failure::GiveUp("contact gone".into()))?;
+    let business = app.config.business(&stored.business).ok_or_else(|| Failure::GiveUp("business gone".into()))?;
+    let Some(base) = app.public_url.as_deref().map(|u| u.trim_end_matches('/').to_string()) else {
+        return Err(Failure::GiveUp("no public URL for the call's TwiML".into()));
+    };
+    let Some(twilio) = &app.twilio else { return Err(Failure::GiveUp("no Twilio credentials configured".into())) };
+    let message_id = format!("m_{}", job.id.trim_start_matches("job_"));
+    let now = app.clock.millis();
+    {
+        let mut tx = app.store.begin().await?;
+        // Once someone has accepted, nobody else is woken by a call.
+        if tx.escalation(&job.contact_id).await?.is_some_and(|e| e.status == "accepted") {
+            return Ok(());
+        }
+        tx.message(&MessageRow {
+            id: message_id.clone(),
+            contact_id: job.contact_id.clone(),
+            kind: "call".into(),
+            recipient: to.into(),
+            role: role.into(),
+            body: "voice call: press 1 to take it, 9 to pass".into(),
+            provider_sid: None,
+            status: "calling".into(),
+            error_code: None,
+            created_at: now,
+        })
+        .await?;
+        tx.commit().await?;
+    }
+    let query = serde_urlencoded::to_string([("c", job.contact_id.as_str()), ("p", person)]).unwrap_or_default();
+    let url = format!("{base}/team/call?{query}");
+    let status = format!("{base}/team/call/status?{query}");
+    let placed = twilio.create_call(&business.number, to, &url, Some(&status), Some("Enable")).await;
+    let now = app.clock.millis();
+    let mut tx = app.store.begin().await?;
+    let outcome = match &placed {
+        Ok(c) => {
+            tx.message_sent(&message_id, Some(&c.sid), &c.status, None, now).await?;
+            let step = serde_json::json!({
+                "at": jiff::Timestamp::from_millisecond(now).map(|t| t.to_string()).unwrap_or_default(),
+                "step": "called", "who": field(p, "name"), "role": role, "note": null,
+            });
+            tx.event(&job.contact_id, "handoff", &step, now).await?;
+            Ok(())
+        }
+        Err(e) => {
+            tx.message_sent(&message_id, None, "failed", e.code().map(i64::from), now).await?;
+            if e.is_retryable() { Err(Failure::Retry(e.to_string())) } else { Err(Failure::GiveUp(e.to_string())) }
+        }
+    };
+    super::escalation::rewrite_receipt(&mut tx, business, &job.contact_id, now).await?;
+    tx.commit().await?;
+    app.jobs_ready.notify_one();
+    if placed.is_ok() {
+        info!(role = role, "call placed");
+    }
+    outcome
+}
+
+/// An escalation timer: moves the chain on unless its step is resolved.
+/// Records how late it fired (claimed time minus due time).
+#[instrument(skip_all, fields(job_id = %job.id, contact_id = %job.contact_id))]
+async fn escalate(app: &App, job: &Job, claimed_at: i64) -> Result<(), Failure> {
+    let step = job.payload.get("step").and_then(Value::as_u64).ok_or_else(|| Failure::GiveUp("timer without a step".into()))? as usize;
+    let stored = app.store.contact(&job.contact_id).await?.ok_or_else(|| Failure::GiveUp("contact gone".into()))?;
+    let business = app.config.business(&stored.business).ok_or_else(|| Failure::GiveUp("business gone".into()))?;
+    let now = app.clock.millis();
+    let mut tx = app.store.begin().await?;
+    let timing = serde_json::json!({"step": step, "run_at": job.run_at, "claimed_at": claimed_at, "late_ms": claimed_at - job.run_at});
+    tx.event(&job.contact_id, "timer", &timing, now).await?;
+    match super::escalation::fire(&mut tx, app, business, &job.contact_id, step, now).await {
+        Ok(true) => super::escalation::rewrite_receipt(&mut tx, business, &job.contact_id, now).await?,
+        Ok(false) => {}
+        // Another instance moved the chain between our read and our write:
+        // the step is theirs, and there is nothing left for this timer.
+        Err(crate::store::Error::Conflict) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    }
+    tx.commit().await?;
+    app.jobs_ready.notify_one();
+    info!(step, "escalation timer ran");
     Ok(())
 }

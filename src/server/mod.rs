@@ -7,6 +7,7 @@ mod error;
 mod flow;
 mod render;
 mod routes;
+mod team;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -12,6 +12,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use super::flow::{self, Params};
+use super::team;
 use super::{render, App, Error};
 use crate::twilio::{parse_form, signature};
 
@@ -23,12 +24,16 @@ pub fn router(app: App) -> Router {
         .route("/twilio/sms", post(sms))
         .route("/twilio/sms/status", post(sms_status))
         .route("/twilio/recording", post(recording))
+        .route("/team/job", get(team::job_page).post(team::job_act))
+        .route("/team/call", post(team::call))
+        .route("/team/call/key", post(team::call_key))
+        .route("/team/call/status", post(team::call_status))
         .route("/healthz", get(|| async { "ok" }))
         .merge(crate::dashboard::router())
         .with_state(app)
 }
 
-fn twiml(xml: String) -> Response {
+pub(super) fn twiml(xml: String) -> Response {
     ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], xml).into_response()
 }
 
@@ -46,7 +51,7 @@ fn signed_url(app: &App, headers: &HeaderMap, uri: &Uri) -> String {
 }
 
 /// Checks the signature and decodes the form.
-fn verified(app: &App, headers: &HeaderMap, uri: &Uri, body: &Bytes) -> Result<Params, Error> {
+pub(super) fn verified(app: &App, headers: &HeaderMap, uri: &Uri, body: &Bytes) -> Result<Params, Error> {
     let signature = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok()).ok_or(Error::Forbidden)?;
     let params = parse_form(body).map_err(|_| Error::BadRequest("body is not a form".into()))?;
     let url = signed_url(app, headers, uri);
@@ -117,7 +122,7 @@ async fn sms_status(State(app): State<App>, headers: HeaderMap, uri: Uri, body: 
     let sid = p.need("MessageSid")?;
     let status = p.get("MessageStatus").or(p.get("SmsStatus")).unwrap_or("unknown");
     let code = p.get("ErrorCode").and_then(|c| c.parse().ok());
-    app.store.message_status(sid, status, code, app.clock.millis()).await?;
+    crate::record::status::message_status(&app, sid, status, code).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

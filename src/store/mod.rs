@@ -6,6 +6,7 @@
 //! take the next turn, and a restart loses nothing.
 
 mod dashboard;
+mod escalation;
 mod jobs;
 
 use std::borrow::Cow;
@@ -16,6 +17,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, Row};
 
 pub use dashboard::{AuditedContact, ListedContact, MarkRow, SessionRow, UserRow, WorthRow};
+pub use escalation::EscalationRow;
 pub use jobs::{Job, NewJob};
 
 /// What the caller of the store can do about a failure.
@@ -52,6 +54,7 @@ pub struct Store {
 /// file under `migrations/` and a line here; never edit a shipped one.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "contacts", include_str!("../../migrations/0001_contacts.sql")),
+    (4, "escalation", include_str!("../../migrations/0004_escalation.sql")),
     (2, "dashboard", include_str!("../../migrations/0002_dashboard.sql")),
 ];
 
@@ -210,13 +213,14 @@ impl Store {
         Ok(row.map(|r| r.get(0)))
     }
 
-    /// Jobs of a contact not yet done or given up.
+    /// Jobs of a contact not yet done or given up, leaving out escalation
+    /// timers, which wait minutes by design.
     ///
     /// # Errors
     ///
     /// When the database is unreachable.
     pub async fn pending_jobs(&self, contact_id: &str) -> Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) FROM jobs WHERE contact_id = $1 AND state IN ('queued', 'running')")
+        let row = sqlx::query("SELECT COUNT(*) FROM jobs WHERE contact_id = $1 AND state IN ('queued', 'running') AND kind <> 'escalate'")
             .bind(contact_id)
             .fetch_one(&self.pool)
             .await?;
