@@ -42,7 +42,7 @@ input,textarea,select,button{font:inherit}
 input[type=text],input[type=email],input[type=password],input[type=number],textarea{width:100%;padding:.45rem;border:1px solid #cbd5e1;border-radius:6px}
 textarea{min-height:18rem;font-family:ui-monospace,monospace;font-size:.85rem}
 button{background:#14213d;color:#fff;border:0;border-radius:6px;padding:.5rem 1rem;margin-top:.6rem}
-svg{max-width:100%;height:auto}
+svg{max-width:100%;height:auto;max-height:240px}
 @media (max-width:640px){
  table.list thead{display:none}
  table.list tr{display:block;border-bottom:1px solid #e3e6ea;padding:.4rem 0}

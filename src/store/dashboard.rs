@@ -87,8 +87,11 @@ impl Store {
     ///
     /// When the database is unreachable.
     pub async fn put_user(&self, email: &str, password_hash: &str, role: &str, businesses: &[String], now: i64) -> Result<String> {
-        let mut tx = self.pool.begin().await?;
-        let existing = sqlx::query("SELECT id FROM users WHERE email = $1").bind(email).fetch_optional(&mut *tx).await?;
+        // Through `begin`, which takes SQLite's write lock first: a read
+        // then a write in a deferred transaction fails when a worker writes
+        // in between.
+        let mut t = self.begin().await?;
+        let existing = sqlx::query("SELECT id FROM users WHERE email = $1").bind(email).fetch_optional(&mut *t.tx).await?;
         let id = match existing {
             Some(row) => {
                 let id: String = row.try_get(0)?;
@@ -96,9 +99,9 @@ impl Store {
                     .bind(password_hash)
                     .bind(role)
                     .bind(&id)
-                    .execute(&mut *tx)
+                    .execute(&mut *t.tx)
                     .await?;
-                sqlx::query("DELETE FROM user_businesses WHERE user_id = $1").bind(&id).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM user_businesses WHERE user_id = $1").bind(&id).execute(&mut *t.tx).await?;
                 id
             }
             None => {
@@ -109,7 +112,7 @@ impl Store {
                     .bind(password_hash)
                     .bind(role)
                     .bind(now)
-                    .execute(&mut *tx)
+                    .execute(&mut *t.tx)
                     .await?;
                 id
             }
@@ -118,10 +121,10 @@ impl Store {
             sqlx::query("INSERT INTO user_businesses (user_id, business) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                 .bind(&id)
                 .bind(b)
-                .execute(&mut *tx)
+                .execute(&mut *t.tx)
                 .await?;
         }
-        tx.commit().await?;
+        t.commit().await?;
         Ok(id)
     }
 
