@@ -37,19 +37,36 @@ pub struct Routed {
     pub rule: Option<String>,
 }
 
-/// The lane a route table gives a case, as `decision::decide` picks it:
-/// the first row whose condition holds. A missed call gets no lane.
-pub fn route(routes: &[Route], business: &Business, c: &Conversation) -> (Routed, String) {
+/// The lane each route table gives a conversation, as
+/// `decision::decide` picks it: the first row whose condition holds. The
+/// case is assessed once for all the tables. A missed call gets no lane.
+pub fn route(tables: &[&[Route]], business: &Business, c: &Conversation) -> (Vec<Routed>, String) {
     let case = c.case();
     let a = crate::assessment::assess(&case, business);
-    let summary = crate::record::receipt::summary(&a, &crate::decision::decide(&case, business, &a));
-    if case.channel == Channel::MissedCall {
-        return (Routed::default(), summary);
-    }
     let vars = crate::assessment::variables(business, &case, &a);
     let evaluator = Evaluator::new(&vars);
-    let hit = routes.iter().find(|r| evaluator.eval(&r.when).unwrap_or(false));
-    (Routed { lane: hit.map(|r| r.lane.clone()), rule: hit.map(|r| r.name.clone()) }, summary)
+    let routed: Vec<Routed> = tables
+        .iter()
+        .map(|routes| {
+            if case.channel == Channel::MissedCall {
+                return Routed::default();
+            }
+            let hit = routes.iter().find(|r| evaluator.eval(&r.when).unwrap_or(false));
+            Routed { lane: hit.map(|r| r.lane.clone()), rule: hit.map(|r| r.name.clone()) }
+        })
+        .collect();
+    let decision = crate::decision::Decision {
+        lane: routed.first().and_then(|r| r.lane.clone()),
+        rule: None,
+        rule_says: String::new(),
+        passed_over: Vec::new(),
+        safety_script: None,
+        safety_words: None,
+        alert: None,
+        copy_owner: false,
+        referral: None,
+    };
+    (routed, crate::record::receipt::summary(&a, &decision))
 }
 
 /// What an audit found.
@@ -70,8 +87,8 @@ async fn audit(app: &App, business: &Business, draft: &[Route], days: i64) -> Re
             continue;
         };
         out.checked += 1;
-        let (current, summary) = route(&business.routes, business, &c);
-        let (drafted, _) = route(draft, business, &c);
+        let (mut routed, summary) = route(&[&business.routes, draft], business, &c);
+        let (drafted, current) = (routed.pop().unwrap_or_default(), routed.pop().unwrap_or_default());
         if current.lane != drafted.lane {
             out.changes.push(Change { contact_id: row.id, opened_at: row.opened_at, summary, now: current, draft: drafted });
         }
@@ -174,11 +191,10 @@ mod tests {
         let case = c.case();
         let a = crate::assessment::assess(&case, business);
         let d = crate::decision::decide(&case, business, &a);
-        let (got, _) = route(&business.routes, business, &c);
-        assert_eq!((got.lane, got.rule), (d.lane, d.rule));
-
         let everything_books = config::check_routes("[[route]]\nname = \"all\"\nwhen = \"true\"\nlane = \"booking\"\n").unwrap();
-        let (drafted, _) = route(&everything_books, business, &c);
-        assert_eq!(drafted.lane.as_deref(), Some("booking"));
+        let (got, summary) = route(&[&business.routes, &everything_books], business, &c);
+        assert_eq!((got[0].lane.clone(), got[0].rule.clone()), (d.lane, d.rule));
+        assert_eq!(got[1].lane.as_deref(), Some("booking"));
+        assert!(summary.ends_with(&format!("→ {}", got[0].lane.as_deref().unwrap())), "{summary}");
     }
 }
