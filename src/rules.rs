@@ -185,13 +185,36 @@ fn split_top_level<'a>(text: &'a str, op: &str) -> Vec<&'a str> {
     parts
 }
 
+/// Drops parentheses that wrap the whole of `text`, however deep, but not
+/// the two of `(a) || (b)`, which belong to different groups.
 fn strip_parens(text: &str) -> &str {
     let t = text.trim();
-    if t.starts_with('(') && t.ends_with(')') && split_top_level(&t[1..t.len() - 1], "||").len() == 1 {
+    if t.starts_with('(') && t.ends_with(')') && closing_paren(t) == Some(t.len() - 1) {
         strip_parens(&t[1..t.len() - 1])
     } else {
         t
     }
+}
+
+/// Where the parenthesis that opens `text` closes, skipping quoted text.
+fn closing_paren(text: &str) -> Option<usize> {
+    let (mut depth, mut quote) = (0i32, None::<u8>);
+    for (i, b) in text.bytes().enumerate() {
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == b'"' || b == b'\'' => quote = Some(b),
+            None if b == b'(' => depth += 1,
+            None if b == b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            None => {}
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -235,5 +258,7 @@ mod tests {
     fn splits_conjuncts_outside_parentheses() {
         let c = Condition::compile("(a && b) && (c || d) && e").unwrap();
         assert_eq!(c.conjuncts(), vec!["a && b", "c || d", "e"]);
+        let c = Condition::compile("(a) || (b)").unwrap();
+        assert_eq!(c.conjuncts(), vec!["(a) || (b)"]);
     }
 }

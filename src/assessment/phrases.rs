@@ -235,6 +235,9 @@ pub static FACTS: &[FactDef] = &[
         patterns: &[
             "smell* .. gas|rotten egg*|sulfur|sulphur",
             "gas smell|gas leak|smells like gas|rotten egg*",
+            // Something sensed that might be gas; the doubt around it is
+            // judged by `facts` ("not sure if that's gas").
+            "that's gas|is it gas|is that gas|might be gas|could be gas|maybe gas|whiff of gas|odor of gas|gas odor|gas odour",
         ],
         vetoes: &["gas station|gas bill"],
     },
