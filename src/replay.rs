@@ -77,11 +77,24 @@ impl Harness {
         };
         let router = crate::server::router(app.clone());
         let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
+            let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
         });
         let worker = tokio::spawn(crate::dispatch::worker::run(app.clone()));
         let caller = Caller::new(&format!("http://{addr}"), ACCOUNT_SID, &token);
         Ok(Harness { app, addr, standin, weather, caller, server, worker })
+    }
+
+    /// Sets the server's clock to the case's time and its weather
+    /// stand-in to the case's context, as [`Harness::play`] does first.
+    ///
+    /// # Errors
+    ///
+    /// When the case's time does not parse.
+    pub fn set_scene(&self, entry: &Entry) -> anyhow::Result<()> {
+        let case = entry.case()?;
+        self.app.clock.set(case.at);
+        self.weather.set(Weather { outdoor_temp_f: entry.context.outdoor_temp_f, hurricane_warning: entry.context.hurricane_warning });
+        Ok(())
     }
 
     /// Plays one case; `None` for a channel replay does not cover yet.
@@ -91,8 +104,7 @@ impl Harness {
     /// When the server answers with an error or no receipt appears.
     pub async fn play(&self, entry: &Entry) -> anyhow::Result<Option<Outcome>> {
         let case = entry.case()?;
-        self.app.clock.set(case.at);
-        self.weather.set(Weather { outdoor_temp_f: entry.context.outdoor_temp_f, hurricane_warning: entry.context.hurricane_warning });
+        self.set_scene(entry)?;
         let answer = |slot: &str| -> String {
             if slot == OPENING {
                 return entry.opening.clone();
@@ -122,7 +134,21 @@ impl Harness {
                 let t = self.caller.call(&case.from, &case.business, &mut reply).await?;
                 t.call_sid
             }
-            Channel::WebForm => return Ok(None),
+            Channel::WebForm => {
+                let Some(form) = &entry.web_form else { return Ok(None) };
+                let business = self.app.config.business(&case.business).context("no business has that number")?;
+                let response = reqwest::Client::new()
+                    .post(format!("http://{}/forms/{}", self.addr, business.id))
+                    .json(form)
+                    .send()
+                    .await?;
+                let status = response.status();
+                let body: serde_json::Value = response.json().await.unwrap_or_default();
+                match body["id"].as_str() {
+                    Some(id) => format!("contact:{id}"),
+                    None => bail!("web form answered {status}: {body}"),
+                }
+            }
         };
         let receipt = self.settled_receipt(&key, case.channel).await?;
         Ok(Some(outcome(&entry.id, &receipt)))
@@ -148,6 +174,7 @@ impl Harness {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
             let contact = match channel {
+                _ if key.starts_with("contact:") => Some(key.trim_start_matches("contact:").to_string()),
                 Channel::Sms => {
                     let caller = key.split(':').nth(1).unwrap_or("");
                     store.latest_contact_of(caller).await?

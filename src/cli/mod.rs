@@ -14,6 +14,7 @@ use crate::dispatch::schedule::parse_local_time;
 use crate::intake::corpus;
 use crate::triage::{self, Summary};
 
+mod receipts;
 mod serve;
 mod user;
 
@@ -71,6 +72,8 @@ pub enum Command {
         #[arg(long)]
         at: String,
     },
+    /// Lists and shows receipts; `--why ID` explains a contact's route.
+    Receipts(receipts::ReceiptsArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -103,6 +106,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::User(UserCommand::Add { email, businesses, role }) => {
             user::add(&load(cli.config)?, &cli.data, cli.database_url.as_deref(), &email, &businesses, &role)
         }
+        Command::Receipts(args) => receipts::run(args, &cli.data, cli.database_url.as_deref()),
         Command::Demo => serve::demo(load(cli.config)?, &cli.data, cli.database_url.as_deref()),
     }
 }

@@ -49,7 +49,7 @@ pub fn serve(config: Config, data: &Path, database_url: Option<&str>, listen: &s
         let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
         tracing::info!(listen = %listener.local_addr()?, "nightdesk serving");
         tokio::spawn(crate::dispatch::worker::run(app.clone()));
-        axum::serve(listener, crate::server::router(app)).await?;
+        axum::serve(listener, crate::server::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>()).await?;
         Ok(0)
     })
 }

@@ -13,6 +13,7 @@ use super::*;
 use crate::assessment::area::{self, AreaRule, ServiceArea};
 use crate::dispatch::schedule::{self as sched, Holiday, RotationKind};
 use crate::intake::phone;
+use crate::record::sinks::Sink;
 use crate::rules::Condition;
 
 /// The config files, from a folder or embedded in the binary.
@@ -251,6 +252,7 @@ fn build_one(files: &Files, ctx: &mut Ctx<'_>) -> Option<Business> {
         street_hints: b.street_hints.clone(),
         weather_station: b.weather_station.clone(),
         min_confidence: b.min_confidence.unwrap_or(0.4),
+        sinks: build_sinks(files, ctx, &raw.sinks),
     })
 }
 
@@ -648,4 +650,63 @@ fn build_routes(ctx: &mut Ctx<'_>, rows: &[file::RouteEntry]) -> Vec<Route> {
         ctx.err_at(0, "no route table".into(), "add [[route]] rows; the last should be when = \"true\"");
     }
     routes
+}
+
+/// The sinks of a business: each entry checked for the fields its kind
+/// needs; the dispatch log added unless an entry turns it off.
+fn build_sinks(files: &Files, ctx: &mut Ctx<'_>, entries: &[file::SinkEntry]) -> Vec<Sink> {
+    use crate::record::sinks::{self, sheets, SinkKind, KINDS};
+    let mut out = Vec::new();
+    let mut names = HashSet::new();
+    for e in entries {
+        let need = |ctx: &mut Ctx<'_>, field: &Option<S<String>>, name: &str, help: &str| -> String {
+            match field {
+                Some(v) if !v.get_ref().trim().is_empty() => v.get_ref().trim().to_string(),
+                _ => {
+                    ctx.err(&e.kind, format!("a {} sink needs {name}", e.kind.get_ref()), help);
+                    String::new()
+                }
+            }
+        };
+        let or = |field: &Option<S<String>>, default: &str| field.as_ref().map_or(default.to_string(), |v| v.get_ref().clone());
+        let kind = match e.kind.get_ref().as_str() {
+            "dispatch_log" => SinkKind::DispatchLog,
+            "csv_log" => SinkKind::CsvLog,
+            "webhook" => SinkKind::Webhook {
+                url: need(ctx, &e.url, "url", "add url = \"https://…\", the address to POST receipts to"),
+                secret_env: need(ctx, &e.secret_env, "secret_env", "add secret_env = \"NAME\", the environment variable holding the whsec_… secret"),
+            },
+            "google_sheets" => SinkKind::GoogleSheets(sheets::Settings {
+                spreadsheet_id: need(ctx, &e.spreadsheet_id, "spreadsheet_id", "copy it from the sheet's URL, between /d/ and /edit"),
+                range: need(ctx, &e.range, "range", "add range = \"Receipts!A:O\", the tab receipts are appended to"),
+                key_file: sinks::resolve(files.root.as_deref(), &need(ctx, &e.key_file, "key_file", "add key_file, the service account's JSON key, relative to this file")),
+                token_url: or(&e.token_url, sheets::TOKEN_URL),
+                api_base: or(&e.api_base, sheets::API_BASE),
+            }),
+            "hubspot" => SinkKind::Hubspot {
+                api_base: or(&e.api_base, "https://api.hubapi.com"),
+                token_env: need(ctx, &e.token_env, "token_env", "add token_env = \"NAME\", the environment variable holding the private app token"),
+            },
+            other => {
+                ctx.err(&e.kind, format!("unknown sink kind {other:?}"), &suggest(other, KINDS.iter().copied()));
+                continue;
+            }
+        };
+        let name = e.name.as_ref().map_or(kind.as_str().to_string(), |n| n.get_ref().clone());
+        if !names.insert(name.clone()) {
+            let at = e.name.as_ref().unwrap_or(&e.kind);
+            ctx.err(at, format!("two sinks are named {name:?}"), "give each sink its own name = \"…\"");
+            continue;
+        }
+        if !e.enabled {
+            continue;
+        }
+        let timeout = e.timeout_seconds.map_or(sinks::DEFAULT_TIMEOUT, std::time::Duration::from_secs);
+        let max_age = e.max_age_hours.map_or(sinks::DEFAULT_MAX_AGE, |h| std::time::Duration::from_secs(h * 3600));
+        out.push(Sink { name, kind, timeout, max_age });
+    }
+    if !names.contains("dispatch_log") {
+        out.insert(0, Sink::dispatch_log());
+    }
+    out
 }

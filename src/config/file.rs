@@ -43,6 +43,8 @@ pub struct File {
     pub urgency: Vec<GroupEntry>,
     #[serde(default)]
     pub route: Vec<RouteEntry>,
+    #[serde(default)]
+    pub sinks: Vec<SinkEntry>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -319,4 +321,38 @@ pub struct RouteEntry {
     pub lane: S<String>,
     #[serde(default)]
     pub says: String,
+}
+
+/// One `[[sinks]]` entry: where receipts are copied. Which fields apply
+/// depends on `kind`; secrets are named by environment variable, never
+/// written here.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SinkEntry {
+    pub kind: S<String>,
+    /// Defaults to the kind; needed when one kind appears twice.
+    #[serde(default)]
+    pub name: Option<S<String>>,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub timeout_seconds: Option<u64>,
+    #[serde(default)]
+    pub max_age_hours: Option<u64>,
+    #[serde(default)]
+    pub url: Option<S<String>>,
+    #[serde(default)]
+    pub secret_env: Option<S<String>>,
+    #[serde(default)]
+    pub spreadsheet_id: Option<S<String>>,
+    #[serde(default)]
+    pub range: Option<S<String>>,
+    #[serde(default)]
+    pub key_file: Option<S<String>>,
+    #[serde(default)]
+    pub token_url: Option<S<String>>,
+    #[serde(default)]
+    pub api_base: Option<S<String>>,
+    #[serde(default)]
+    pub token_env: Option<S<String>>,
 }

@@ -132,6 +132,8 @@ pub struct Business {
     pub street_hints: Vec<String>,
     pub weather_station: Option<String>,
     pub min_confidence: f64,
+    /// Where receipts are copied; the dispatch log unless turned off.
+    pub sinks: Vec<crate::record::sinks::Sink>,
 }
 
 impl Business {

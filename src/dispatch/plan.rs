@@ -85,6 +85,7 @@ fn alert_job(c: &Conversation, step: &str, role: &str, name: &str, to: &str, tex
 ///
 /// When the store fails.
 pub async fn write_receipt(tx: &mut Tx<'_>, business: &Business, c: &Conversation, a: &Assessment, d: &Decision, now: Timestamp) -> Result<i64, store::Error> {
+    tx.lock_contact(&c.contact_id).await?;
     let messages = tx.messages(&c.contact_id).await?;
     let handoff: Vec<HandoffStep> = tx
         .events(&c.contact_id, "handoff")
@@ -97,14 +98,9 @@ pub async fn write_receipt(tx: &mut Tx<'_>, business: &Business, c: &Conversatio
     let body = serde_json::to_string(&r)?;
     let ms = now.as_millisecond();
     tx.put_receipt(&c.contact_id, version, &business.number, d.lane.as_deref(), &body, ms).await?;
-    let sink = NewJob {
-        dedupe_key: format!("sink:log:{}", r.receipt_id),
-        kind: "sink".into(),
-        contact_id: c.contact_id.clone(),
-        payload: json!({"sink": "dispatch_log", "receipt_id": r.receipt_id, "version": version}),
-        run_at: ms,
-    };
-    tx.enqueue(&sink, ms).await?;
+    for sink in crate::record::outbox::jobs(business, &c.contact_id, &r.receipt_id, version, ms) {
+        tx.enqueue(&sink, ms).await?;
+    }
     Ok(version)
 }
 

@@ -8,9 +8,8 @@ use std::time::Duration;
 use serde_json::Value;
 use tracing::{info, instrument, warn};
 
-use crate::record::sinks::DispatchLog;
 use crate::server::App;
-use crate::store::{new_id, Job, MessageRow};
+use crate::store::{Job, MessageRow};
 
 /// How long a claimed job is ours before another worker may take it.
 const LEASE_MS: i64 = 30_000;
@@ -40,10 +39,13 @@ pub async fn run(app: App) {
 /// When the store cannot be reached.
 pub async fn run_one(app: &App) -> Result<bool, crate::store::Error> {
     let now = app.clock.millis();
-    let Some(job) = app.store.claim_job(now, LEASE_MS).await? else { return Ok(false) };
+    let sinks_too = crate::record::outbox::has_room(app);
+    let Some(job) = app.store.claim_job(now, LEASE_MS, sinks_too).await? else { return Ok(false) };
     let result = match job.kind.as_str() {
         "message" => send(app, &job).await,
-        "sink" => sink(app, &job).await,
+        // A sink write runs on its own task so that a slow sink never
+        // holds up a text; the outbox settles the job itself.
+        "sink" => return crate::record::outbox::start(app, job.clone()).await,
         "call" => call(app, &job).await,
         "escalate" => escalate(app, &job, now).await,
         other => Err(Failure::GiveUp(format!("unknown job kind {other}"))),
@@ -90,6 +92,22 @@ async fn send(app: &App, job: &Job) -> Result<(), Failure> {
     let stored = app.store.contact(&job.contact_id).await?.ok_or_else(|| Failure::GiveUp("contact gone".into()))?;
     let business = app.config.business(&stored.business).ok_or_else(|| Failure::GiveUp("business gone".into()))?;
     let now = app.clock.millis();
+    let Some(twilio) = &app.twilio else { return Err(Failure::GiveUp("no Twilio credentials configured".into())) };
+
+    // An earlier attempt that died between handing the text to Twilio and
+    // storing its id left the row at `sending`: ask Twilio before sending
+    // again, so that a crash never texts a technician twice.
+    let earlier = app.store.messages(&job.contact_id).await?.into_iter().find(|m| m.id == message_id);
+    if let Some(row) = earlier.filter(|m| m.status == "sending" && m.provider_sid.is_none()) {
+        if let Some(landed) = landed_earlier(twilio, &business.number, to, text, row.created_at).await? {
+            let mut tx = app.store.begin().await?;
+            tx.message_sent(&message_id, Some(&landed.sid), &landed.status, None, now).await?;
+            tx.commit().await?;
+            warn!("an earlier attempt had reached Twilio; not sent again");
+            return Ok(());
+        }
+    }
+
     {
         let mut tx = app.store.begin().await?;
         tx.message(&MessageRow {
@@ -107,7 +125,6 @@ async fn send(app: &App, job: &Job) -> Result<(), Failure> {
         .await?;
         tx.commit().await?;
     }
-    let Some(twilio) = &app.twilio else { return Err(Failure::GiveUp("no Twilio credentials configured".into())) };
     let callback = app.public_url.as_ref().map(|u| format!("{u}/twilio/sms/status"));
     let sent = twilio.send_message(&business.number, to, text, callback.as_deref(), &[]).await;
     let now = app.clock.millis();
@@ -142,15 +159,23 @@ async fn send(app: &App, job: &Job) -> Result<(), Failure> {
     outcome
 }
 
-/// Writes a receipt version to the dispatch log.
-async fn sink(app: &App, job: &Job) -> Result<(), Failure> {
-    let receipt_id = field(&job.payload, "receipt_id");
-    let version = job.payload.get("version").and_then(Value::as_i64).unwrap_or(0);
-    let body = app.store.receipt_version(&job.contact_id, version).await?.ok_or_else(|| Failure::GiveUp("receipt gone".into()))?;
-    let log = DispatchLog::new(&app.data_dir);
-    log.write(receipt_id, &body).map_err(|e| Failure::Retry(e.to_string()))?;
-    let _ = new_id;
-    Ok(())
+/// The message an earlier attempt handed to Twilio, if one did: the same
+/// body from our number to `to`, created no earlier than a minute before
+/// the attempt was recorded (clocks differ).
+async fn landed_earlier(
+    twilio: &crate::twilio::RestClient,
+    from: &str,
+    to: &str,
+    text: &str,
+    recorded_at: i64,
+) -> Result<Option<crate::twilio::MessageResource>, Failure> {
+    let listed = twilio.list_messages(from, to).await.map_err(|e| Failure::Retry(e.to_string()))?;
+    let created_ms = |m: &crate::twilio::MessageResource| {
+        let date = m.date_created.as_deref()?;
+        let at = jiff::fmt::rfc2822::parse(date).ok()?;
+        Some(at.timestamp().as_millisecond())
+    };
+    Ok(listed.into_iter().find(|m| m.body.ends_with(text) && created_ms(m).is_none_or(|at| at >= recorded_at - 60_000)))
 }
 
 /// Places a voice call to a team member: Twilio fetches our TwiML, which

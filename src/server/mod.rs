@@ -5,6 +5,7 @@
 
 mod error;
 mod flow;
+pub mod forms;
 mod render;
 mod routes;
 mod team;

@@ -28,6 +28,8 @@ pub fn router(app: App) -> Router {
         .route("/team/call", post(team::call))
         .route("/team/call/key", post(team::call_key))
         .route("/team/call/status", post(team::call_status))
+        .route("/forms/{business}", get(super::forms::page).post(super::forms::submit).options(super::forms::preflight))
+        .route("/openapi.json", get(super::forms::openapi))
         .route("/healthz", get(|| async { "ok" }))
         .merge(crate::dashboard::router())
         .with_state(app)

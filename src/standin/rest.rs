@@ -1,13 +1,15 @@
-//! The stand-in's REST side: `Messages.json` and `Calls.json` with
-//! Twilio's JSON shapes, Basic auth and error bodies, every text and call
-//! kept in memory for tests to inspect, a hook that fails the next requests
-//! on purpose, and signed message status callbacks.
+//! The stand-in's REST side: `Messages.json` (create, fetch, list) and
+//! `Calls.json` with Twilio's JSON shapes, Basic auth and error bodies,
+//! every text and call kept in memory for tests to inspect, a hook that
+//! fails the next requests on purpose, and signed message status
+//! callbacks.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -107,7 +109,7 @@ impl StandIn {
         });
         let accounts = "/2010-04-01/Accounts/{account}";
         let router = Router::new()
-            .route(&format!("{accounts}/Messages.json"), post(create_message))
+            .route(&format!("{accounts}/Messages.json"), post(create_message).get(list_messages))
             .route(&format!("{accounts}/Messages/{{file}}"), get(fetch_message))
             .route(&format!("{accounts}/Calls.json"), post(create_call))
             .route(&format!("{accounts}/Calls/{{file}}"), get(fetch_call))
@@ -320,6 +322,40 @@ async fn create_message(
     }
     ledger.messages.push(message);
     Ok((StatusCode::CREATED, Json(json)))
+}
+
+/// Twilio's Messages list, newest first, filtered by `To` and `From`,
+/// one page of `PageSize` (default 50).
+async fn list_messages(
+    State(shared): State<Arc<Shared>>,
+    Path(account): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, RestError> {
+    admit(&shared, &account, &headers)?;
+    let size: usize = query.get("PageSize").and_then(|n| n.parse().ok()).unwrap_or(50).clamp(1, 1000);
+    let wanted = |field: &str, value: Option<&str>| query.get(field).is_none_or(|q| Some(q.as_str()) == value);
+    let ledger = shared.ledger();
+    let page: Vec<Value> = ledger
+        .messages
+        .iter()
+        .rev()
+        .filter(|m| wanted("To", Some(&m.to)) && wanted("From", m.from.as_deref()))
+        .take(size)
+        .map(|m| message_json(&shared.account_sid, m))
+        .collect();
+    let uri = format!("/2010-04-01/Accounts/{}/Messages.json?PageSize={size}&Page=0", shared.account_sid);
+    Ok(Json(json!({
+        "messages": page,
+        "page": 0,
+        "page_size": size,
+        "first_page_uri": uri,
+        "uri": uri,
+        "next_page_uri": null,
+        "previous_page_uri": null,
+        "end": page.len().saturating_sub(1),
+        "start": 0,
+    })))
 }
 
 async fn fetch_message(

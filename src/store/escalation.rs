@@ -5,7 +5,7 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{Error, Result, Tx};
+use super::{Backend, Error, Result, Tx};
 
 /// A contact's escalation as stored.
 #[derive(Clone)]
@@ -109,6 +109,20 @@ impl Tx<'_> {
         );
         let rows = sqlx::query(&sql).bind(business).bind(since).fetch_all(&mut *self.tx).await?;
         rows.iter().map(escalation_row).collect()
+    }
+
+    /// Holds a contact's row until the transaction ends, so that two
+    /// instances writing the same contact's next receipt version take
+    /// turns instead of colliding. SQLite's single writer already does.
+    ///
+    /// # Errors
+    ///
+    /// When the database is unreachable.
+    pub async fn lock_contact(&mut self, contact_id: &str) -> Result<()> {
+        if self.store.backend == Backend::Postgres {
+            sqlx::query("SELECT id FROM contacts WHERE id = $1 FOR UPDATE").bind(contact_id).fetch_optional(&mut *self.tx).await?;
+        }
+        Ok(())
     }
 
     /// Moves an escalation to `e.step`, `e.status` and `e.accepted_by` if

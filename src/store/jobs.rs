@@ -69,15 +69,24 @@ impl Store {
     /// # Errors
     ///
     /// When the database is unreachable.
-    pub async fn claim_job(&self, now: i64, lease_ms: i64) -> Result<Option<Job>> {
+    /// With `sinks_too` false, sink writes are left for later: the outbox
+    /// has no room for another, and claiming one would only put it back.
+    /// A contact's sink writes run one at a time, on every instance: two
+    /// versions written at once to a CRM would each find no record and
+    /// each create one.
+    pub async fn claim_job(&self, now: i64, lease_ms: i64, sinks_too: bool) -> Result<Option<Job>> {
         let lock = match self.backend {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
+        let kinds = if sinks_too { "" } else { " AND j.kind <> 'sink'" };
         let sql = format!(
             "UPDATE jobs SET state = 'running', attempts = attempts + 1, leased_until = $1 \
-             WHERE id = (SELECT id FROM jobs WHERE ((state = 'queued' AND run_at <= $2) OR (state = 'running' AND leased_until < $2)) \
-             ORDER BY run_at, id LIMIT 1{lock}) \
+             WHERE id = (SELECT j.id FROM jobs j \
+               WHERE ((j.state = 'queued' AND j.run_at <= $2) OR (j.state = 'running' AND j.leased_until < $2)){kinds} \
+               AND NOT (j.kind = 'sink' AND EXISTS (SELECT 1 FROM jobs b WHERE b.contact_id = j.contact_id \
+                 AND b.kind = 'sink' AND b.state = 'running' AND b.leased_until >= $2 AND b.id <> j.id)) \
+             ORDER BY j.run_at, j.id LIMIT 1{lock}) \
              RETURNING id, kind, contact_id, payload, run_at, attempts"
         );
         let row = sqlx::query(&sql).bind(now + lease_ms).bind(now).fetch_optional(self.pool()).await?;

@@ -5,9 +5,10 @@
 //! driver. Nothing about a contact lives only in memory: any instance can
 //! take the next turn, and a restart loses nothing.
 
-mod dashboard;
 mod escalation;
+mod dashboard;
 mod jobs;
+mod sinks;
 
 use std::borrow::Cow;
 use std::time::Duration;
@@ -16,9 +17,10 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, Row};
 
-pub use dashboard::{AuditedContact, ListedContact, MarkRow, SessionRow, UserRow, WorthRow};
 pub use escalation::EscalationRow;
+pub use dashboard::{AuditedContact, ListedContact, MarkRow, SessionRow, UserRow, WorthRow};
 pub use jobs::{Job, NewJob};
+pub use sinks::{ReceiptFilter, SinkBacklog};
 
 /// What the caller of the store can do about a failure.
 #[derive(Debug, thiserror::Error)]
@@ -54,8 +56,9 @@ pub struct Store {
 /// file under `migrations/` and a line here; never edit a shipped one.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "contacts", include_str!("../../migrations/0001_contacts.sql")),
-    (4, "escalation", include_str!("../../migrations/0004_escalation.sql")),
     (2, "dashboard", include_str!("../../migrations/0002_dashboard.sql")),
+    (4, "escalation", include_str!("../../migrations/0004_escalation.sql")),
+    (5, "sink order", include_str!("../../migrations/0005_sink_order.sql")),
 ];
 
 fn migrator() -> Migrator {
@@ -214,13 +217,14 @@ impl Store {
     }
 
     /// Jobs of a contact not yet done or given up, leaving out escalation
-    /// timers, which wait minutes by design.
+    /// timers, which wait minutes by design, and sink writes, which never
+    /// hold up a contact.
     ///
     /// # Errors
     ///
     /// When the database is unreachable.
     pub async fn pending_jobs(&self, contact_id: &str) -> Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) FROM jobs WHERE contact_id = $1 AND state IN ('queued', 'running') AND kind <> 'escalate'")
+        let row = sqlx::query("SELECT COUNT(*) FROM jobs WHERE contact_id = $1 AND state IN ('queued', 'running') AND kind NOT IN ('escalate', 'sink')")
             .bind(contact_id)
             .fetch_one(&self.pool)
             .await?;

@@ -191,6 +191,25 @@ impl RestClient {
         self.get(&format!("Messages/{sid}.json")).await
     }
 
+    /// The newest messages (one page of 50) sent from `from` to `to`:
+    /// what a retry reads to learn whether an earlier attempt that died
+    /// mid-request reached Twilio after all. No date filter: Twilio's
+    /// `DateSent` is empty while a message is still queued.
+    ///
+    /// # Errors
+    ///
+    /// See [`Error`]; [`Error::is_retryable`] says whether to try again.
+    pub async fn list_messages(&self, from: &str, to: &str) -> Result<Vec<MessageResource>, Error> {
+        #[derive(Deserialize)]
+        struct Page {
+            messages: Vec<MessageResource>,
+        }
+        let query = [("To", to), ("From", from), ("PageSize", "50")];
+        let request = self.http.get(self.url("Messages.json")).query(&query);
+        let page: Page = self.send(request).await?;
+        Ok(page.messages)
+    }
+
     /// Reads a call back, for its status and `answered_by`.
     ///
     /// # Errors

@@ -1,8 +1,6 @@
-//! Sinks: where receipts go after the store. For now the dispatch log, one
-//! JSON object a line under the data folder.
-//!
-//! Each write carries the receipt version's id, and a write first looks
-//! for that id, so a retry after a crash never writes a version twice.
+//! The dispatch log: one receipt version a line, as JSON, under the data
+//! folder. A write first looks for the version's id, so a retry after a
+//! crash never writes a line twice.
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -13,11 +11,7 @@ pub struct DispatchLog {
     path: PathBuf,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("dispatch log {path}: {source}")]
-    Io { path: String, source: std::io::Error },
-}
+use super::Error;
 
 impl DispatchLog {
     pub fn new(dir: &Path) -> DispatchLog {
@@ -34,7 +28,8 @@ impl DispatchLog {
     ///
     /// When the file cannot be read or written; the job retries.
     pub fn write(&self, receipt_id: &str, json: &str) -> Result<bool, Error> {
-        let io = |source| Error::Io { path: self.path.display().to_string(), source };
+        let io = |source| Error::io(&self.path, source);
+        let _held = super::local_file_lock();
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
@@ -47,7 +42,8 @@ impl DispatchLog {
             }
         }
         let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&self.path).map_err(io)?;
-        writeln!(file, "{json}").map_err(io)?;
+        // One write of the whole line: with O_APPEND it lands in one piece.
+        file.write_all(format!("{json}\n").as_bytes()).map_err(io)?;
         file.sync_data().map_err(io)?;
         Ok(true)
     }

@@ -1,0 +1,17 @@
+//! nightdesk's integration tests, one binary: the real server on
+//! loopback with the Twilio stand-in, the store on a temp SQLite file and
+//! on a fresh PostgreSQL database, the `nightdesk` binary killed and
+//! restarted, and Twilio's own Python library as an independent client.
+//! Fixtures come from `../shared/data`.
+
+mod it {
+    pub mod corpus;
+    pub mod crash;
+    pub mod dashboard;
+    pub mod dispatch;
+    pub mod helpers;
+    pub mod independent;
+    pub mod sinks;
+    pub mod store;
+    pub mod webhooks;
+}
