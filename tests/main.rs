@@ -9,6 +9,7 @@ mod it {
     pub mod crash;
     pub mod dashboard;
     pub mod dispatch;
+    pub mod doors;
     pub mod helpers;
     pub mod independent;
     pub mod sinks;

@@ -59,6 +59,12 @@ pub struct Conversation {
     pub ended: Option<Ending>,
     /// When the dialog first knew the lane was emergency.
     pub qualified_at: Option<Timestamp>,
+    /// The caller's voicemail recording at Twilio, where one was left.
+    #[serde(default)]
+    pub recording: Option<String>,
+    /// Photos the caller texted (MMS media at Twilio), in order.
+    #[serde(default)]
+    pub photos: Vec<String>,
 }
 
 impl std::fmt::Debug for Conversation {
@@ -117,6 +123,8 @@ impl Conversation {
             step: 0,
             ended: None,
             qualified_at: None,
+            recording: None,
+            photos: Vec::new(),
         };
         let greeting = format!(
             "Thanks for calling {}. You've reached our after-hours line, and I'm an automated assistant; I'll get your message to the right person tonight.",

@@ -125,8 +125,15 @@ pub fn alert_text(business: &Business, c: &Conversation, a: &Assessment, d: &Dec
     };
     let said: String = c.words.first().map(|u| u.text.chars().take(140).collect()).unwrap_or_default();
     let reply = if d.lane.as_deref() == Some("emergency") { " Reply YES to take it or NO to pass." } else { "" };
+    let mut media = String::new();
+    if let Some(url) = &c.recording {
+        media.push_str(&format!(" Voicemail: {url}.mp3"));
+    }
+    if !c.photos.is_empty() {
+        media.push_str(&format!(" Photos: {}", c.photos.join(" ")));
+    }
     format!(
-        "{head} {}: {}. Urgency {} ({}).{hazard} {name}, {}, at {address}. Said: \"{said}\".{reply}",
+        "{head} {}: {}. Urgency {} ({}).{hazard} {name}, {}, at {address}. Said: \"{said}\".{media}{reply}",
         business.name,
         a.trade.clone().unwrap_or_else(|| "trade unclear".into()),
         a.urgency.score,

@@ -82,6 +82,12 @@ pub struct Issue {
     /// The caller's words, by slot, in the order said.
     pub words: Vec<(Option<String>, String)>,
     pub summary: String,
+    /// The voicemail recording's URL at Twilio.
+    #[serde(default)]
+    pub recording: Option<String>,
+    /// The photos' URLs at Twilio (fetched with the account's auth).
+    #[serde(default)]
+    pub photos: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -207,7 +213,12 @@ pub fn build(i: &Inputs<'_>) -> Receipt {
         },
         trade: a.trade.clone(),
         trade_offered: a.trade_offered,
-        issue: Issue { words: c.words.iter().map(|u| (u.slot.clone(), u.text.clone())).collect(), summary: summary(a, d) },
+        issue: Issue {
+            words: c.words.iter().map(|u| (u.slot.clone(), u.text.clone())).collect(),
+            summary: summary(a, d),
+            recording: c.recording.clone(),
+            photos: c.photos.clone(),
+        },
         facts: a
             .facts
             .hits

@@ -176,15 +176,30 @@ pub async fn text_in(app: &App, business: &Business, p: &Params, key: &str, body
         app.jobs_ready.notify_one();
         return Ok(reply);
     }
-    let open = tx.recent_contact(&business.number, &caller, "open", now.as_millisecond() - TEXT_WINDOW_MS).await?;
-    let (mut c, version, reply, fresh) = match open.filter(|o| o.channel == "sms") {
+    let photos = media_urls(p);
+    let since = now.as_millisecond() - TEXT_WINDOW_MS;
+    let open = tx.recent_contact(&business.number, &caller, "open", since).await?.filter(|o| o.channel == "sms");
+    if open.is_none() && !photos.is_empty() && text.trim().is_empty() {
+        // Photos alone, after the contact they belong to was closed (the
+        // call ended, the form was sent): kept with that contact.
+        if let Some(done) = tx.recent_contact(&business.number, &caller, "closed", since).await? {
+            let xml = attach_photos(&mut tx, business, done, photos, now).await?;
+            tx.answer_webhook(key, &xml).await?;
+            tx.commit().await?;
+            app.jobs_ready.notify_one();
+            return Ok(xml);
+        }
+    }
+    let (mut c, version, reply, fresh) = match open {
         Some(stored) => {
             let mut c: Conversation = serde_json::from_str(&stored.state)?;
+            c.photos.extend(photos);
             let reply = c.answer(business, Heard::Speech { text, confidence: None }, now);
             (c, stored.version, reply, false)
         }
         None => {
-            let (c, reply) = Conversation::start_text(new_id("c"), business, caller, now, weather, &text);
+            let (mut c, reply) = Conversation::start_text(new_id("c"), business, caller, now, weather, &text);
+            c.photos = photos;
             (c, 1, reply, true)
         }
     };
@@ -208,6 +223,35 @@ pub async fn text_in(app: &App, business: &Business, p: &Params, key: &str, body
     Ok(xml)
 }
 
+/// The media of an MMS, in Twilio's order (`MediaUrl0`, `MediaUrl1`, …).
+fn media_urls(p: &Params) -> Vec<String> {
+    let count: usize = p.get("NumMedia").and_then(|n| n.parse().ok()).unwrap_or(0);
+    (0..count.min(10)).filter_map(|i| p.get(&format!("MediaUrl{i}"))).filter(|u| u.starts_with("https://") || u.starts_with("http://")).map(str::to_string).collect()
+}
+
+/// Keeps late photos with a closed contact: a new receipt version, and a
+/// text with the links to whoever was alerted.
+async fn attach_photos(tx: &mut Tx<'_>, business: &Business, stored: ContactRow, photos: Vec<String>, now: jiff::Timestamp) -> Result<String, Error> {
+    let mut c: Conversation = serde_json::from_str(&stored.state)?;
+    let count = photos.len();
+    c.photos.extend(photos.iter().cloned());
+    let (a, d) = crate::triage::run(&c.case(), business);
+    if let Some(alert) = &d.alert {
+        let job = crate::store::NewJob {
+            dedupe_key: format!("photos:{}:{}", c.contact_id, c.photos.len()),
+            kind: "message".into(),
+            contact_id: c.contact_id.clone(),
+            payload: serde_json::json!({"role": alert.role, "name": alert.name, "to": alert.phone, "handoff": false,
+                "text": format!("{}: the caller sent {count} photo(s): {}", business.name, photos.join(" "))}),
+            run_at: now.as_millisecond(),
+        };
+        tx.enqueue(&job, now.as_millisecond()).await?;
+    }
+    tx.update_contact(&row(&c, &stored.status, stored.version)?).await?;
+    plan::write_receipt(tx, business, &c, &a, &d, now).await?;
+    Ok(crate::twilio::MessagingResponse::new().message("Thanks, we added your photos to your request.").to_string())
+}
+
 /// A recording or its transcription: the caller's voicemail becomes the
 /// words of the contact, which is then triaged like any other.
 pub async fn recording(app: &App, p: &Params, contact_id: &str, event: &str, key: &str, body: &str) -> Result<String, Error> {
@@ -220,6 +264,13 @@ pub async fn recording(app: &App, p: &Params, contact_id: &str, event: &str, key
     }
     let mut c: Conversation = serde_json::from_str(&stored.state)?;
     let answer = render::hangup();
+    let recording = p.get("RecordingUrl").filter(|u| u.starts_with("https://") || u.starts_with("http://"));
+    if let (Some(url), None) = (recording, &c.recording) {
+        c.recording = Some(url.to_string());
+        if c.ended.is_some() {
+            tx.update_contact(&row(&c, &stored.status, stored.version)?).await?;
+        }
+    }
     if event == "transcription" && c.ended != Some(Ending::Completed) {
         let text = p.get("TranscriptionText").unwrap_or("").trim().to_string();
         if !text.is_empty() {

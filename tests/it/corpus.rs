@@ -59,11 +59,14 @@ fn triage_meets_the_bar_on_every_case() {
 async fn replay_over_http_meets_the_bar() {
     let server = Server::start().await;
     let harness = &server.harness;
-    let entries: Vec<Entry> = corpus()
-        .into_iter()
-        .filter(|e| matches!(e.channel, Channel::Voice | Channel::Sms | Channel::MissedCall))
-        .collect();
-    assert_eq!(entries.len(), 66 + 27 + 10, "calls/README.md counts 66 calls, 27 texts, 10 missed calls");
+    // Every door: calls, texts, missed calls, voicemails and web forms.
+    let entries: Vec<Entry> = corpus();
+    let of = |channel: Channel| entries.iter().filter(|e| e.channel == channel).count();
+    assert_eq!(
+        [of(Channel::Voice), of(Channel::Sms), of(Channel::MissedCall), of(Channel::Voicemail), of(Channel::WebForm)],
+        [66, 27, 10, 13, 9],
+        "the corpus's doors"
+    );
 
     let mut summary = Summary::default();
     let mut runs = Vec::new();
