@@ -370,7 +370,12 @@ impl Chrome {
     fn screenshot(&mut self, width: u32, height: u32, path: &Path) {
         let metrics = json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600});
         self.call("Emulation.setDeviceMetricsOverride", metrics);
-        let shot = self.call("Page.captureScreenshot", json!({"format": "png"}));
+        // Let the page lay itself out at the new width before the capture;
+        // otherwise the shot shows the old layout scaled into the new size.
+        let frames = "new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))";
+        self.call("Runtime.evaluate", json!({"expression": frames, "awaitPromise": true}));
+        let clip = json!({"x": 0, "y": 0, "width": width, "height": height, "scale": 1});
+        let shot = self.call("Page.captureScreenshot", json!({"format": "png", "clip": clip}));
         let png = base64::engine::general_purpose::STANDARD.decode(shot["data"].as_str().unwrap()).unwrap();
         std::fs::write(path, png).unwrap();
     }
