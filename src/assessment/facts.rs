@@ -6,7 +6,7 @@
 //! tokens and judges each match by the words around it. Answers to a
 //! yes-or-no question count for the fact that question asks about.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 
 use serde::Serialize;
@@ -136,8 +136,50 @@ impl Facts {
 /// A compiled pattern: terms in order, each a list of word sequences,
 /// and before each term after the first, how many words may come between.
 struct Pattern {
-    terms: Vec<Vec<Vec<Word>>>,
+    terms: Vec<Term>,
     gaps: Vec<usize>,
+}
+
+/// One term: its alternatives, each a run of words, and the words any
+/// alternative can begin with, so that a position no alternative can
+/// start at is passed over without trying each one. Most of a call's
+/// words begin nothing in a given pattern; the index makes triage
+/// several times faster.
+struct Term {
+    alternatives: Vec<Vec<Word>>,
+    /// Vocabulary ids of the exact first words, sorted.
+    first_exact: Vec<u32>,
+    first_prefix: Vec<String>,
+    /// An alternative begins with a word only a test can match (an age,
+    /// the owner's name, an area).
+    first_special: bool,
+}
+
+impl Term {
+    fn new(alternatives: Vec<Vec<Word>>, vocabulary: &mut HashMap<String, u32>) -> Term {
+        let mut term = Term { first_exact: Vec::new(), first_prefix: Vec::new(), first_special: false, alternatives: Vec::new() };
+        for alt in &alternatives {
+            match alt.first() {
+                Some(Word::Exact(w)) => {
+                    let next = vocabulary.len() as u32;
+                    term.first_exact.push(*vocabulary.entry(w.clone()).or_insert(next));
+                }
+                Some(Word::Prefix(p)) => term.first_prefix.push(p.clone()),
+                Some(_) | None => term.first_special = true,
+            }
+        }
+        term.first_exact.sort_unstable();
+        term.first_exact.dedup();
+        term.alternatives = alternatives;
+        term
+    }
+
+    /// Whether some alternative could begin with the word at `at`.
+    fn may_begin(&self, words: &Words<'_>, at: usize) -> bool {
+        self.first_special
+            || words.ids[at].is_some_and(|id| self.first_exact.binary_search(&id).is_ok())
+            || self.first_prefix.iter().any(|p| words.tokens[at].word.starts_with(p.as_str()))
+    }
 }
 
 enum Word {
@@ -157,16 +199,41 @@ struct CompiledFact {
     vetoes: Vec<Pattern>,
 }
 
-static CATALOGUE: LazyLock<Vec<CompiledFact>> = LazyLock::new(|| {
-    FACTS
+/// The compiled catalogue, and the vocabulary of the words its terms
+/// begin with: each token is looked up there once, and a term tests an
+/// id instead of comparing strings.
+struct Catalogue {
+    facts: Vec<CompiledFact>,
+    vocabulary: HashMap<String, u32>,
+}
+
+static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(|| {
+    let mut vocabulary = HashMap::new();
+    let facts = FACTS
         .iter()
         .map(|def| CompiledFact {
             def,
-            patterns: def.patterns.iter().map(|p| compile(p)).collect(),
-            vetoes: def.vetoes.iter().map(|p| compile(p)).collect(),
+            patterns: def.patterns.iter().map(|p| compile(p, &mut vocabulary)).collect(),
+            vetoes: def.vetoes.iter().map(|p| compile(p, &mut vocabulary)).collect(),
         })
-        .collect()
+        .collect();
+    Catalogue { facts, vocabulary }
 });
+
+/// A segment's tokens with their vocabulary ids, and the owner's first
+/// name: what every match reads.
+struct Words<'a> {
+    tokens: &'a [Token],
+    ids: Vec<Option<u32>>,
+    owner: &'a str,
+}
+
+impl<'a> Words<'a> {
+    fn new(tokens: &'a [Token], owner: &'a str) -> Words<'a> {
+        let ids = tokens.iter().map(|t| CATALOGUE.vocabulary.get(t.word.as_str()).copied()).collect();
+        Words { tokens, ids, owner }
+    }
+}
 
 /// The names of every fact the catalogue knows, for checking rules.
 pub fn names() -> impl Iterator<Item = &'static str> {
@@ -180,7 +247,7 @@ pub fn definition(name: &str) -> Option<&'static FactDef> {
 
 /// Compiles a catalogue pattern: ` . ` allows up to three words between
 /// two terms, ` .. ` a few more, ` ... ` any number within the sentence.
-fn compile(pattern: &str) -> Pattern {
+fn compile(pattern: &str, vocabulary: &mut HashMap<String, u32>) -> Pattern {
     let mut pieces = Vec::new();
     let mut gaps = Vec::new();
     let mut rest = pattern;
@@ -198,7 +265,8 @@ fn compile(pattern: &str) -> Pattern {
     let terms = pieces
         .into_iter()
         .map(|term| {
-            term.split('|')
+            let alternatives = term
+                .split('|')
                 .map(|alt| {
                     alt.split_whitespace()
                         .map(|w| match w {
@@ -212,7 +280,8 @@ fn compile(pattern: &str) -> Pattern {
                         })
                         .collect()
                 })
-                .collect()
+                .collect();
+            Term::new(alternatives, vocabulary)
         })
         .collect();
     Pattern { terms, gaps }
@@ -256,7 +325,8 @@ pub fn extract(segments: &[Segment<'_>], owner_name: &str) -> Facts {
                 direct: true,
             });
         }
-        for fact in CATALOGUE.iter() {
+        let words = Words::new(&tokens, &owner);
+        for fact in CATALOGUE.facts.iter() {
             // The direct answer to a question settles that question's fact.
             if verdict.is_some_and(|(f, _)| f == fact.def.name)
                 || (fact.def.name == "leak_stopped" && verdict.is_some() && segment.slot == Some("can_stop_water"))
@@ -265,7 +335,7 @@ pub fn extract(segments: &[Segment<'_>], owner_name: &str) -> Facts {
             }
             let event = SAFETY_FACTS.contains(&fact.def.name) || EVENT_FACTS.contains(&fact.def.name);
             let reach = if SAFETY_FACTS.contains(&fact.def.name) { SAFETY_REACH } else { REACH };
-            for (start, end, negated_inside) in find(fact, &tokens, &owner) {
+            for (start, end, negated_inside) in find(fact, &words) {
                 // A robocall is a robocall whatever it denies ("this is
                 // not a sales call").
                 let polarity = if fact.def.name == "robocall" {
@@ -368,19 +438,28 @@ fn can_stop_verdict(text: &str, words: &[&str]) -> Option<(&'static str, Polarit
     None
 }
 
+/// Whether `phrase` occurs in `text` as whole words (space separated).
 fn contains_phrase(text: &str, phrase: &str) -> bool {
-    let padded = format!(" {text} ");
-    padded.contains(&format!(" {phrase} "))
+    if phrase.is_empty() {
+        return false;
+    }
+    text.match_indices(phrase).any(|(at, _)| {
+        let before = at == 0 || text.as_bytes()[at - 1] == b' ';
+        let end = at + phrase.len();
+        let after = end == text.len() || text.as_bytes()[end] == b' ';
+        before && after
+    })
 }
 
 /// Every match of the fact's patterns, as token ranges, less those vetoed.
 /// Where matches overlap, the one that starts first wins, then the
 /// longest: "no heat" beats "heat .. in the house" read as negated.
-fn find(fact: &CompiledFact, tokens: &[Token], owner: &str) -> Vec<(usize, usize, bool)> {
+fn find(fact: &CompiledFact, words: &Words<'_>) -> Vec<(usize, usize, bool)> {
+    let tokens = words.tokens;
     let mut candidates: Vec<(usize, usize, bool)> = Vec::new();
     for pattern in &fact.patterns {
         for start in 0..tokens.len() {
-            if let Some((end, gaps)) = match_gaps(pattern, tokens, start, owner) {
+            if let Some((end, gaps)) = match_gaps(pattern, words, start) {
                 // "roof .. leaking" must not match "roof nothing's leaking".
                 let negated_inside = gaps.iter().any(|&i| NEGATORS.contains(&tokens[i].word.as_str()));
                 candidates.push((start, end, negated_inside));
@@ -397,7 +476,7 @@ fn find(fact: &CompiledFact, tokens: &[Token], owner: &str) -> Vec<(usize, usize
         let vetoed = fact.vetoes.iter().any(|veto| {
             (0..tokens.len())
                 .filter(|&i| tokens[i].sentence == sentence)
-                .any(|i| match_at(veto, tokens, i, owner).is_some())
+                .any(|i| match_gaps(veto, words, i).is_some())
         });
         if !vetoed {
             found.push((start, end, negated_inside));
@@ -406,28 +485,29 @@ fn find(fact: &CompiledFact, tokens: &[Token], owner: &str) -> Vec<(usize, usize
     found
 }
 
-/// Matches `pattern` with its first term at `start`; returns the end.
-fn match_at(pattern: &Pattern, tokens: &[Token], start: usize, owner: &str) -> Option<usize> {
-    match_gaps(pattern, tokens, start, owner).map(|(end, _)| end)
-}
-
-/// Like `match_at`, also returning the words skipped between terms.
-fn match_gaps(pattern: &Pattern, tokens: &[Token], start: usize, owner: &str) -> Option<(usize, Vec<usize>)> {
+/// Matches `pattern` with its first term at `start`; returns the end and
+/// the words skipped between terms.
+fn match_gaps(pattern: &Pattern, words: &Words<'_>, start: usize) -> Option<(usize, Vec<usize>)> {
+    let tokens = words.tokens;
     let sentence = tokens[start].sentence;
-    let mut end = term_at(&pattern.terms[0], tokens, start, owner)?;
+    let mut end = term_at(&pattern.terms[0], words, start)?;
     let mut gaps = Vec::new();
     for (term, &gap) in pattern.terms[1..].iter().zip(&pattern.gaps) {
         let (at, next) = (end..tokens.len().min(end.saturating_add(gap).saturating_add(1)))
             .take_while(|&i| tokens[i].sentence == sentence)
-            .find_map(|i| term_at(term, tokens, i, owner).map(|e| (i, e)))?;
+            .find_map(|i| term_at(term, words, i).map(|e| (i, e)))?;
         gaps.extend(end..at);
         end = next;
     }
     Some((end, gaps))
 }
 
-fn term_at(term: &[Vec<Word>], tokens: &[Token], at: usize, owner: &str) -> Option<usize> {
-    term.iter().find_map(|alt| {
+fn term_at(term: &Term, words: &Words<'_>, at: usize) -> Option<usize> {
+    let (tokens, owner) = (words.tokens, words.owner);
+    if at >= tokens.len() || !term.may_begin(words, at) {
+        return None;
+    }
+    term.alternatives.iter().find_map(|alt| {
         let mut i = at;
         for word in alt {
             let token = tokens.get(i)?;
