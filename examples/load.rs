@@ -4,10 +4,12 @@
 //! call followed by its turns, and prints median and p99 latency per turn
 //! and turns per second.
 //!
-//!     cargo run --release --example load -- [--postgres URL] [--calls N]
+//!     cargo run --release --example load -- [--postgres URL] [--calls N] [--pace-ms MS]
 //!
 //! With `--postgres`, a fresh database is created on that server for the
-//! run. The generator shares the machine with the server: read ratios
+//! run. Without `--pace-ms` every call sends its next turn the moment it
+//! has the answer: a throughput test. With it, each call waits about
+//! that long between turns, as a caller speaking does. The generator shares the machine with the server: read ratios
 //! and medians, not absolutes.
 
 use std::sync::Arc;
@@ -20,15 +22,19 @@ use nightdesk::twilio::signature;
 struct Args {
     postgres: Option<String>,
     calls: usize,
+    /// A caller's speaking time between turns; 0 sends the next turn the
+    /// moment the answer arrives (a throughput test).
+    pace: Duration,
 }
 
 fn args() -> Args {
-    let mut a = Args { postgres: None, calls: 400 };
+    let mut a = Args { postgres: None, calls: 400, pace: Duration::ZERO };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--postgres" => a.postgres = it.next(),
             "--calls" => a.calls = it.next().and_then(|n| n.parse().ok()).unwrap_or(a.calls),
+            "--pace-ms" => a.pace = it.next().and_then(|n| n.parse().ok()).map_or(a.pace, Duration::from_millis),
             _ => {}
         }
     }
@@ -50,7 +56,7 @@ fn form(params: &[(String, String)]) -> String {
 
 /// One call: the incoming webhook, then a turn for each question until the
 /// dialog closes. Returns the latency of every turn.
-async fn call(base: &str, token: &str, http: &reqwest::Client, n: usize) -> anyhow::Result<Vec<Duration>> {
+async fn call(base: &str, token: &str, http: &reqwest::Client, n: usize, pace: Duration) -> anyhow::Result<Vec<Duration>> {
     let sid = format!("CA{:032x}", rand::random::<u128>());
     let from = format!("+1612555{:04}", 100 + n % 99);
     let p = |extra: &[(&str, &str)]| {
@@ -67,6 +73,11 @@ async fn call(base: &str, token: &str, http: &reqwest::Client, n: usize) -> anyh
     let mut params = p(&[]);
     let answers = ["the furnace quit and it's really cold in here", "no", "no just me", "3320 28th avenue south minneapolis 55406", "same", "pat smith", "no"];
     for turn in 0..12 {
+        if turn > 0 && !pace.is_zero() {
+            // Spread the pauses so that the calls do not speak in step.
+            let jitter = rand::random::<f64>() * 0.5 + 0.75;
+            tokio::time::sleep(pace.mul_f64(jitter)).await;
+        }
         let sig = signature::compute(token, &url, &params);
         let started = Instant::now();
         let xml = http.post(&url).header("X-Twilio-Signature", sig).header("Content-Type", "application/x-www-form-urlencoded").body(form(&params)).send().await?.text().await?;
@@ -103,7 +114,7 @@ async fn main() -> anyhow::Result<()> {
         let started = Instant::now();
         let mut tasks = Vec::new();
         for _ in 0..concurrency {
-            let (base, token, http, next, calls) = (base.clone(), token.clone(), http.clone(), next.clone(), a.calls);
+            let (base, token, http, next, calls, pace) = (base.clone(), token.clone(), http.clone(), next.clone(), a.calls, a.pace);
             tasks.push(tokio::spawn(async move {
                 let mut all = Vec::new();
                 loop {
@@ -111,7 +122,7 @@ async fn main() -> anyhow::Result<()> {
                     if n >= calls {
                         break;
                     }
-                    match call(&base, &token, &http, n).await {
+                    match call(&base, &token, &http, n, pace).await {
                         Ok(l) => all.extend(l),
                         Err(e) => eprintln!("call failed: {e}"),
                     }
@@ -126,7 +137,8 @@ async fn main() -> anyhow::Result<()> {
         let elapsed = started.elapsed();
         latencies.sort();
         println!(
-            "{store}, {concurrency} concurrent calls: {} turns in {:.1} s, {:.0} turns/s, median {:.1} ms, p99 {:.1} ms",
+            "{store}, {concurrency} concurrent calls, pace {} ms: {} turns in {:.1} s, {:.0} turns/s, median {:.1} ms, p99 {:.1} ms",
+            a.pace.as_millis(),
             latencies.len(),
             elapsed.as_secs_f64(),
             latencies.len() as f64 / elapsed.as_secs_f64(),
