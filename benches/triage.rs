@@ -9,7 +9,11 @@ use nightdesk::intake::corpus;
 fn triage_corpus(c: &mut Criterion) {
     let config = Config::embedded();
     let text = include_str!("../data/calls/calls.jsonl");
-    let cases: Vec<_> = corpus::parse(text).unwrap().iter().map(|e| e.case().unwrap()).collect();
+    let cases: Vec<_> = corpus::parse(text)
+        .unwrap()
+        .iter()
+        .map(|e| e.case().unwrap())
+        .collect();
     // Warm the lazily built tables (ZIPs, phrase catalogue) outside the
     // measurement.
     for case in &cases {

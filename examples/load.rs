@@ -28,13 +28,22 @@ struct Args {
 }
 
 fn args() -> Args {
-    let mut a = Args { postgres: None, calls: 400, pace: Duration::ZERO };
+    let mut a = Args {
+        postgres: None,
+        calls: 400,
+        pace: Duration::ZERO,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--postgres" => a.postgres = it.next(),
             "--calls" => a.calls = it.next().and_then(|n| n.parse().ok()).unwrap_or(a.calls),
-            "--pace-ms" => a.pace = it.next().and_then(|n| n.parse().ok()).map_or(a.pace, Duration::from_millis),
+            "--pace-ms" => {
+                a.pace = it
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .map_or(a.pace, Duration::from_millis)
+            }
             _ => {}
         }
     }
@@ -46,7 +55,9 @@ async fn fresh_postgres(base: &str) -> anyhow::Result<String> {
     let name = format!("nightdesk_load_{:x}", rand::random::<u32>());
     let admin = format!("{}/postgres", base.trim_end_matches('/'));
     let pool = sqlx::AnyPool::connect(&admin).await?;
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await?;
     Ok(format!("{}/{name}", base.trim_end_matches('/')))
 }
 
@@ -56,22 +67,42 @@ fn form(params: &[(String, String)]) -> String {
 
 /// One call: the incoming webhook, then a turn for each question until the
 /// dialog closes. Returns the latency of every turn.
-async fn call(base: &str, token: &str, http: &reqwest::Client, n: usize, pace: Duration) -> anyhow::Result<Vec<Duration>> {
+async fn call(
+    base: &str,
+    token: &str,
+    http: &reqwest::Client,
+    n: usize,
+    pace: Duration,
+) -> anyhow::Result<Vec<Duration>> {
     let sid = format!("CA{:032x}", rand::random::<u128>());
     let from = format!("+1612555{:04}", 100 + n % 99);
     let p = |extra: &[(&str, &str)]| {
-        let mut v: Vec<(String, String)> = [("AccountSid", "ACload"), ("CallSid", sid.as_str()), ("From", from.as_str()), ("To", "+16125550100"), ("CallStatus", "in-progress")]
-            .iter()
-            .chain(extra)
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let mut v: Vec<(String, String)> = [
+            ("AccountSid", "ACload"),
+            ("CallSid", sid.as_str()),
+            ("From", from.as_str()),
+            ("To", "+16125550100"),
+            ("CallStatus", "in-progress"),
+        ]
+        .iter()
+        .chain(extra)
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
         v.sort();
         v
     };
     let mut latencies = Vec::new();
     let mut url = format!("{base}/twilio/voice");
     let mut params = p(&[]);
-    let answers = ["the furnace quit and it's really cold in here", "no", "no just me", "3320 28th avenue south minneapolis 55406", "same", "pat smith", "no"];
+    let answers = [
+        "the furnace quit and it's really cold in here",
+        "no",
+        "no just me",
+        "3320 28th avenue south minneapolis 55406",
+        "same",
+        "pat smith",
+        "no",
+    ];
     for turn in 0..12 {
         if turn > 0 && !pace.is_zero() {
             // Spread the pauses so that the calls do not speak in step.
@@ -80,9 +111,19 @@ async fn call(base: &str, token: &str, http: &reqwest::Client, n: usize, pace: D
         }
         let sig = signature::compute(token, &url, &params);
         let started = Instant::now();
-        let xml = http.post(&url).header("X-Twilio-Signature", sig).header("Content-Type", "application/x-www-form-urlencoded").body(form(&params)).send().await?.text().await?;
+        let xml = http
+            .post(&url)
+            .header("X-Twilio-Signature", sig)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(form(&params))
+            .send()
+            .await?
+            .text()
+            .await?;
         latencies.push(started.elapsed());
-        let Some(at) = xml.find("action=\"") else { break };
+        let Some(at) = xml.find("action=\"") else {
+            break;
+        };
         let rest = &xml[at + 8..];
         let action = rest[..rest.find('"').unwrap_or(0)].replace("&amp;", "&");
         url = format!("{base}{action}");
@@ -107,14 +148,27 @@ async fn main() -> anyhow::Result<()> {
     let harness = Harness::start(Arc::new(Config::embedded()), dir.path(), url.as_deref()).await?;
     let base = format!("http://{}", harness.addr);
     let token = harness.app.auth_token.expose().to_string();
-    let store = if a.postgres.is_some() { "PostgreSQL" } else { "SQLite" };
+    let store = if a.postgres.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
     for concurrency in [50usize, 200] {
-        let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(concurrency)
+            .build()?;
         let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let started = Instant::now();
         let mut tasks = Vec::new();
         for _ in 0..concurrency {
-            let (base, token, http, next, calls, pace) = (base.clone(), token.clone(), http.clone(), next.clone(), a.calls, a.pace);
+            let (base, token, http, next, calls, pace) = (
+                base.clone(),
+                token.clone(),
+                http.clone(),
+                next.clone(),
+                a.calls,
+                a.pace,
+            );
             tasks.push(tokio::spawn(async move {
                 let mut all = Vec::new();
                 loop {

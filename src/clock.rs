@@ -20,7 +20,9 @@ impl Clock {
 
     /// A clock that starts at `at` and can be moved with [`Clock::set`].
     pub fn settable(at: Timestamp) -> Clock {
-        Clock { set: Some(Arc::new(Mutex::new((at, Instant::now())))) }
+        Clock {
+            set: Some(Arc::new(Mutex::new((at, Instant::now())))),
+        }
     }
 
     pub fn now(&self) -> Timestamp {

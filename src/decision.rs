@@ -49,7 +49,10 @@ pub fn decide(case: &Case, business: &Business, a: &Assessment) -> Decision {
         rule_says: String::new(),
         passed_over: Vec::new(),
         safety_script: a.safety_script.clone(),
-        safety_words: a.safety_script.as_ref().and_then(|s| business.scripts.get(s).cloned()),
+        safety_words: a
+            .safety_script
+            .as_ref()
+            .and_then(|s| business.scripts.get(s).cloned()),
         alert: None,
         copy_owner: false,
         referral: None,
@@ -68,8 +71,13 @@ pub fn decide(case: &Case, business: &Business, a: &Assessment) -> Decision {
                 d.rule_says = route.says.clone();
                 break;
             }
-            Ok(false) => d.passed_over.push((route.name.clone(), format!("{} is false", route.when.source()))),
-            Err(e) => d.passed_over.push((route.name.clone(), format!("could not be evaluated: {e}"))),
+            Ok(false) => d.passed_over.push((
+                route.name.clone(),
+                format!("{} is false", route.when.source()),
+            )),
+            Err(e) => d
+                .passed_over
+                .push((route.name.clone(), format!("could not be evaluated: {e}"))),
         }
     }
     d.alert = match d.lane.as_deref() {
@@ -77,9 +85,14 @@ pub fn decide(case: &Case, business: &Business, a: &Assessment) -> Decision {
         Some("human") => Some(owner(business, None)),
         _ => None,
     };
-    d.copy_owner = a.hazard.is_some() || (d.lane.as_deref() == Some("emergency") && a.over_threshold);
+    d.copy_owner =
+        a.hazard.is_some() || (d.lane.as_deref() == Some("emergency") && a.over_threshold);
     if d.lane.as_deref() == Some("decline") {
-        let key = if a.facts.said("utility_outage") { Some("utility".to_string()) } else { a.trade.clone() };
+        let key = if a.facts.said("utility_outage") {
+            Some("utility".to_string())
+        } else {
+            a.trade.clone()
+        };
         d.referral = key.and_then(|k| business.referrals.get(&k).cloned());
     }
     d
@@ -97,9 +110,14 @@ fn owner(business: &Business, note: Option<String>) -> Alert {
 
 /// The on-call technician for the job's trade; the owner when nobody is.
 fn on_call(business: &Business, a: &Assessment, case: &Case) -> Alert {
-    let trade = a.trade.clone().unwrap_or_else(|| business.hazard_trade.clone());
+    let trade = a
+        .trade
+        .clone()
+        .unwrap_or_else(|| business.hazard_trade.clone());
     let shift = business.schedule.on_call(&trade, case.at);
-    let tech = shift.as_ref().and_then(|s| business.schedule.technician(&s.technician));
+    let tech = shift
+        .as_ref()
+        .and_then(|s| business.schedule.technician(&s.technician));
     match tech {
         Some(t) => Alert {
             role: "technician".into(),
@@ -108,14 +126,25 @@ fn on_call(business: &Business, a: &Assessment, case: &Case) -> Alert {
             takes_texts: t.takes_texts,
             note: None,
         },
-        None => owner(business, Some(format!("nobody is on call for {trade}: the owner is alerted"))),
+        None => owner(
+            business,
+            Some(format!(
+                "nobody is on call for {trade}: the owner is alerted"
+            )),
+        ),
     }
 }
 
 /// The lane the contact would take if `fact` were `value`: the dialog
 /// asks a follow-up only when its answer could change where the contact
 /// goes.
-pub fn lane_if(case: &Case, business: &Business, a: &Assessment, fact: &str, value: bool) -> Option<String> {
+pub fn lane_if(
+    case: &Case,
+    business: &Business,
+    a: &Assessment,
+    fact: &str,
+    value: bool,
+) -> Option<String> {
     let mut vars = assessment::variables(business, case, a);
     vars.bool(fact, value);
     let score = assessment::rescore(business, a, &vars);

@@ -52,16 +52,25 @@ impl Harness {
     /// # Errors
     ///
     /// When the store, the stand-in or the listener cannot start.
-    pub async fn start(config: Arc<Config>, data_dir: &Path, database_url: Option<&str>) -> anyhow::Result<Harness> {
+    pub async fn start(
+        config: Arc<Config>,
+        data_dir: &Path,
+        database_url: Option<&str>,
+    ) -> anyhow::Result<Harness> {
         let token = format!("{:032x}", rand::random::<u128>());
-        let standin = StandIn::start(ACCOUNT_SID, &token).await.context("starting the Twilio stand-in")?;
-        let weather = WeatherStandIn::start().await.context("starting the weather stand-in")?;
+        let standin = StandIn::start(ACCOUNT_SID, &token)
+            .await
+            .context("starting the Twilio stand-in")?;
+        let weather = WeatherStandIn::start()
+            .await
+            .context("starting the weather stand-in")?;
         let store = match database_url {
             Some(url) => Store::open(url).await,
             None => Store::open_data_dir(data_dir).await,
         }
         .context("opening the store")?;
-        let rest = RestClient::new(&standin.base_url(), ACCOUNT_SID, Secret::new(token.clone())).context("Twilio client")?;
+        let rest = RestClient::new(&standin.base_url(), ACCOUNT_SID, Secret::new(token.clone()))
+            .context("Twilio client")?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let app = App {
@@ -77,11 +86,23 @@ impl Harness {
         };
         let router = crate::server::router(app.clone());
         let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
+            let _ = axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await;
         });
         let worker = tokio::spawn(crate::dispatch::worker::run(app.clone()));
         let caller = Caller::new(&format!("http://{addr}"), ACCOUNT_SID, &token);
-        Ok(Harness { app, addr, standin, weather, caller, server, worker })
+        Ok(Harness {
+            app,
+            addr,
+            standin,
+            weather,
+            caller,
+            server,
+            worker,
+        })
     }
 
     /// Sets the server's clock to the case's time and its weather
@@ -93,7 +114,10 @@ impl Harness {
     pub fn set_scene(&self, entry: &Entry) -> anyhow::Result<()> {
         let case = entry.case()?;
         self.app.clock.set(case.at);
-        self.weather.set(Weather { outdoor_temp_f: entry.context.outdoor_temp_f, hurricane_warning: entry.context.hurricane_warning });
+        self.weather.set(Weather {
+            outdoor_temp_f: entry.context.outdoor_temp_f,
+            hurricane_warning: entry.context.hurricane_warning,
+        });
         Ok(())
     }
 
@@ -109,34 +133,67 @@ impl Harness {
             if slot == OPENING {
                 return entry.opening.clone();
             }
-            entry.answers.get(slot).and_then(|v| v.as_str()).map_or("i don't know".to_string(), str::to_string)
+            entry
+                .answers
+                .get(slot)
+                .and_then(|v| v.as_str())
+                .map_or("i don't know".to_string(), str::to_string)
         };
         let key = match case.channel {
             Channel::Voice => {
                 let mut reply = |p: &Prompt| match p.slot.as_deref() {
-                    Some(slot) => Reply::Speech { text: answer(slot), confidence: 0.92 },
+                    Some(slot) => Reply::Speech {
+                        text: answer(slot),
+                        confidence: 0.92,
+                    },
                     None => Reply::HangUp,
                 };
-                let t = self.caller.call(&case.from, &case.business, &mut reply).await?;
+                let t = self
+                    .caller
+                    .call(&case.from, &case.business, &mut reply)
+                    .await?;
                 t.call_sid
             }
-            Channel::MissedCall => self.caller.missed_call(&case.from, &case.business, "no-answer").await?,
-            Channel::Sms => self.text_dialog(&case.from, &case.business, &answer).await?,
+            Channel::MissedCall => {
+                self.caller
+                    .missed_call(&case.from, &case.business, "no-answer")
+                    .await?
+            }
+            Channel::Sms => {
+                self.text_dialog(&case.from, &case.business, &answer)
+                    .await?
+            }
             Channel::Voicemail => {
                 let mut misses = 0;
                 let mut reply = |p: &Prompt| {
                     if p.input == "record" {
-                        return Reply::Speech { text: entry.opening.clone(), confidence: 0.9 };
+                        return Reply::Speech {
+                            text: entry.opening.clone(),
+                            confidence: 0.9,
+                        };
                     }
                     misses += 1;
-                    if misses > 4 { Reply::HangUp } else { Reply::Silence }
+                    if misses > 4 {
+                        Reply::HangUp
+                    } else {
+                        Reply::Silence
+                    }
                 };
-                let t = self.caller.call(&case.from, &case.business, &mut reply).await?;
+                let t = self
+                    .caller
+                    .call(&case.from, &case.business, &mut reply)
+                    .await?;
                 t.call_sid
             }
             Channel::WebForm => {
-                let Some(form) = &entry.web_form else { return Ok(None) };
-                let business = self.app.config.business(&case.business).context("no business has that number")?;
+                let Some(form) = &entry.web_form else {
+                    return Ok(None);
+                };
+                let business = self
+                    .app
+                    .config
+                    .business(&case.business)
+                    .context("no business has that number")?;
                 let response = reqwest::Client::new()
                     .post(format!("http://{}/forms/{}", self.addr, business.id))
                     .json(form)
@@ -155,7 +212,12 @@ impl Harness {
     }
 
     /// Texts the opening, then answers each question the replies ask.
-    async fn text_dialog(&self, from: &str, to: &str, answer: &dyn Fn(&str) -> String) -> anyhow::Result<String> {
+    async fn text_dialog(
+        &self,
+        from: &str,
+        to: &str,
+        answer: &dyn Fn(&str) -> String,
+    ) -> anyhow::Result<String> {
         let mut body = answer(OPENING);
         for _ in 0..20 {
             let xml = self.caller.text(from, to, &body, Vec::new()).await?;
@@ -174,7 +236,9 @@ impl Harness {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
             let contact = match channel {
-                _ if key.starts_with("contact:") => Some(key.trim_start_matches("contact:").to_string()),
+                _ if key.starts_with("contact:") => {
+                    Some(key.trim_start_matches("contact:").to_string())
+                }
                 Channel::Sms => {
                     let caller = key.split(':').nth(1).unwrap_or("");
                     store.latest_contact_of(caller).await?
@@ -200,7 +264,12 @@ impl Harness {
 fn message_text(xml: &str) -> String {
     crate::twilio::twiml_read::parse(xml)
         .ok()
-        .and_then(|root| root.children.iter().find(|c| c.name == "Message").map(|m| m.text.clone()))
+        .and_then(|root| {
+            root.children
+                .iter()
+                .find(|c| c.name == "Message")
+                .map(|m| m.text.clone())
+        })
         .unwrap_or_default()
 }
 
@@ -223,6 +292,9 @@ pub fn outcome(id: &str, r: &Receipt) -> Outcome {
         alert_to: r.first_alert.as_ref().map(|a| a.phone.clone()),
         after_hours: r.after_hours,
         questions: Some(r.dialog.questions),
-        safety_script_first: r.safety_script.as_ref().map(|_| r.safety_script_first.unwrap_or(false)),
+        safety_script_first: r
+            .safety_script
+            .as_ref()
+            .map(|_| r.safety_script_first.unwrap_or(false)),
     }
 }

@@ -90,9 +90,17 @@ impl Condition {
     pub fn compile(source: &str) -> Result<Condition, Error> {
         let program = Program::compile(source).map_err(|e| {
             let text = e.to_string();
-            Error::Compile(text.lines().next().unwrap_or("").replace("ERROR: <input>:", "at "))
+            Error::Compile(
+                text.lines()
+                    .next()
+                    .unwrap_or("")
+                    .replace("ERROR: <input>:", "at "),
+            )
         })?;
-        Ok(Condition { source: source.to_string(), program: std::sync::Arc::new(program) })
+        Ok(Condition {
+            source: source.to_string(),
+            program: std::sync::Arc::new(program),
+        })
     }
 
     pub fn source(&self) -> &str {
@@ -102,7 +110,12 @@ impl Condition {
     /// The variables the condition reads, for checking them against the
     /// names nightdesk provides.
     pub fn variables(&self) -> Vec<String> {
-        self.program.references().variables().into_iter().map(str::to_string).collect()
+        self.program
+            .references()
+            .variables()
+            .into_iter()
+            .map(str::to_string)
+            .collect()
     }
 
     /// Whether the condition is the literal `true`: a route row after it can
@@ -116,7 +129,12 @@ impl Condition {
     pub fn conjuncts(&self) -> Vec<String> {
         split_top_level(&self.source, "&&")
             .into_iter()
-            .map(|part| strip_parens(part).split_whitespace().collect::<Vec<_>>().join(" "))
+            .map(|part| {
+                strip_parens(part)
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
             .collect()
     }
 
@@ -147,7 +165,9 @@ pub struct Evaluator {
 
 impl Evaluator {
     pub fn new(variables: &Variables) -> Evaluator {
-        Evaluator { context: variables.context() }
+        Evaluator {
+            context: variables.context(),
+        }
     }
 
     /// # Errors
@@ -244,7 +264,10 @@ mod tests {
 
     #[test]
     fn reports_bad_text_and_unknown_names() {
-        assert!(matches!(Condition::compile("no_heat &&"), Err(Error::Compile(_))));
+        assert!(matches!(
+            Condition::compile("no_heat &&"),
+            Err(Error::Compile(_))
+        ));
         let c = Condition::compile("no_hot && urgency > 1").unwrap();
         assert!(c.variables().contains(&"no_hot".to_string()));
         assert!(matches!(c.eval(&vars()), Err(Error::Evaluate(_))));

@@ -87,7 +87,9 @@ pub struct Summary {
 /// Whether a trade name the service gives matches the corpus label.
 fn same_trade(got: Option<&str>, want: Option<&str>) -> bool {
     match (got, want) {
-        (Some(g), Some("other")) => !["hvac", "plumbing", "electrical", "roofing", "restoration"].contains(&g),
+        (Some(g), Some("other")) => {
+            !["hvac", "plumbing", "electrical", "roofing", "restoration"].contains(&g)
+        }
         (g, w) => g == w,
     }
 }
@@ -101,7 +103,8 @@ impl Summary {
         if out.lane == e.lane {
             self.lanes_right += 1;
         } else {
-            self.wrong_lane.push(format!("{id}: {:?} expected {:?}", out.lane, e.lane));
+            self.wrong_lane
+                .push(format!("{id}: {:?} expected {:?}", out.lane, e.lane));
         }
         let urgent = |l: Option<&str>| matches!(l, Some("emergency" | "human"));
         if urgent(e.lane.as_deref()) && out.lane != e.lane {
@@ -111,10 +114,16 @@ impl Summary {
             self.false_escalations.push(id.clone());
         }
         if out.alert_to != e.alert_to {
-            self.wrong_alert.push(format!("{id}: {:?} expected {:?}", out.alert_to, e.alert_to));
+            self.wrong_alert.push(format!(
+                "{id}: {:?} expected {:?}",
+                out.alert_to, e.alert_to
+            ));
         }
         if out.safety_script != e.safety_script {
-            self.wrong_script.push(format!("{id}: {:?} expected {:?}", out.safety_script, e.safety_script));
+            self.wrong_script.push(format!(
+                "{id}: {:?} expected {:?}",
+                out.safety_script, e.safety_script
+            ));
         }
         let mut fields = Vec::new();
         if !same_trade(out.trade.as_deref(), e.trade.as_deref()) {
@@ -139,16 +148,24 @@ impl Summary {
             fields.push(format!("hazard {:?}≠{:?}", out.hazard, e.hazard));
         }
         if out.urgency < e.urgency_min || out.urgency > e.urgency_max {
-            fields.push(format!("urgency {}∉{}..{}", out.urgency, e.urgency_min, e.urgency_max));
+            fields.push(format!(
+                "urgency {}∉{}..{}",
+                out.urgency, e.urgency_min, e.urgency_max
+            ));
         }
         if !fields.is_empty() {
-            self.wrong_fields.push(format!("{id}: {}", fields.join(", ")));
+            self.wrong_fields
+                .push(format!("{id}: {}", fields.join(", ")));
         }
     }
 
     /// Share of labelled cases whose lane was right.
     pub fn accuracy(&self) -> f64 {
-        if self.labelled == 0 { 1.0 } else { self.lanes_right as f64 / self.labelled as f64 }
+        if self.labelled == 0 {
+            1.0
+        } else {
+            self.lanes_right as f64 / self.labelled as f64
+        }
     }
 
     /// The summary for standard error.
@@ -165,7 +182,13 @@ impl Summary {
             self.wrong_alert.len(),
             self.wrong_script.len(),
         );
-        for line in self.wrong_lane.iter().chain(&self.wrong_alert).chain(&self.wrong_script).chain(&self.wrong_fields) {
+        for line in self
+            .wrong_lane
+            .iter()
+            .chain(&self.wrong_alert)
+            .chain(&self.wrong_script)
+            .chain(&self.wrong_fields)
+        {
             s.push_str("\n  ");
             s.push_str(line);
         }

@@ -27,12 +27,23 @@ const SAFETY_REACH: usize = 10;
 /// Facts whose doubt matters: a caller unsure of one is an unclear-safety
 /// case, and doubt said anywhere stands until the caller, asked directly,
 /// says yes.
-pub const SAFETY_FACTS: &[&str] =
-    &["gas_smell", "co_alarm", "electrical_fire", "water_near_electrical", "ceiling_sagging"];
+pub const SAFETY_FACTS: &[&str] = &[
+    "gas_smell",
+    "co_alarm",
+    "electrical_fire",
+    "water_near_electrical",
+    "ceiling_sagging",
+];
 
 /// Facts that are events rather than states: "it sparked last night" is
 /// over, while "the furnace quit last night" still leaves a cold house.
-const EVENT_FACTS: &[&str] = &["water_leaking", "burst_pipe", "heater_leaking", "water_coming_in", "cannot_stop_water"];
+const EVENT_FACTS: &[&str] = &[
+    "water_leaking",
+    "burst_pipe",
+    "heater_leaking",
+    "water_coming_in",
+    "cannot_stop_water",
+];
 
 /// One piece of a caller's words: the opening, or the answer to a slot.
 #[derive(Debug, Clone)]
@@ -88,15 +99,21 @@ impl Facts {
     /// The verdict on `fact`: present wins over doubt, doubt over denial.
     pub fn state(&self, fact: &str) -> State {
         let hits = || self.hits.iter().filter(|h| h.fact == fact);
-        let direct = |p: Polarity| {
-            hits().any(|h| h.polarity == p && h.direct)
-        };
+        let direct = |p: Polarity| hits().any(|h| h.polarity == p && h.direct);
         // Doubt said about a safety fact stands unless the caller, asked
         // directly, says yes, or says it for sure in the same breath as
         // the doubt ("it's hot to the touch and looks kind of melted").
-        let doubted: Vec<&Option<String>> = hits().filter(|h| h.polarity == Polarity::Unsure).map(|h| &h.slot).collect();
-        let sure_beside_doubt = hits().any(|h| h.polarity == Polarity::Present && doubted.contains(&&h.slot));
-        if SAFETY_FACTS.contains(&fact) && !doubted.is_empty() && !direct(Polarity::Present) && !sure_beside_doubt {
+        let doubted: Vec<&Option<String>> = hits()
+            .filter(|h| h.polarity == Polarity::Unsure)
+            .map(|h| &h.slot)
+            .collect();
+        let sure_beside_doubt =
+            hits().any(|h| h.polarity == Polarity::Present && doubted.contains(&&h.slot));
+        if SAFETY_FACTS.contains(&fact)
+            && !doubted.is_empty()
+            && !direct(Polarity::Present)
+            && !sure_beside_doubt
+        {
             return State::Doubtful;
         }
         // Something that happened and stopped is settled by a direct "no"
@@ -115,7 +132,9 @@ impl Facts {
     /// Whether the caller said it, counting doubt as yes: for facts that
     /// are not hazards, a caller who thinks the pipe froze is believed.
     pub fn said(&self, fact: &str) -> bool {
-        self.hits.iter().any(|h| h.fact == fact && h.polarity >= Polarity::Unsure)
+        self.hits
+            .iter()
+            .any(|h| h.fact == fact && h.polarity >= Polarity::Unsure)
     }
 
     /// Where the fact was first said, for choosing the trade mentioned first.
@@ -129,7 +148,10 @@ impl Facts {
 
     /// The first hit that supports the fact, as evidence.
     pub fn evidence(&self, fact: &str) -> Option<&Hit> {
-        self.hits.iter().filter(|h| h.fact == fact).max_by_key(|h| (h.polarity, usize::MAX - h.order))
+        self.hits
+            .iter()
+            .filter(|h| h.fact == fact)
+            .max_by_key(|h| (h.polarity, usize::MAX - h.order))
     }
 }
 
@@ -157,12 +179,18 @@ struct Term {
 
 impl Term {
     fn new(alternatives: Vec<Vec<Word>>, vocabulary: &mut HashMap<String, u32>) -> Term {
-        let mut term = Term { first_exact: Vec::new(), first_prefix: Vec::new(), first_special: false, alternatives: Vec::new() };
+        let mut term = Term {
+            first_exact: Vec::new(),
+            first_prefix: Vec::new(),
+            first_special: false,
+            alternatives: Vec::new(),
+        };
         for alt in &alternatives {
             match alt.first() {
                 Some(Word::Exact(w)) => {
                     let next = vocabulary.len() as u32;
-                    term.first_exact.push(*vocabulary.entry(w.clone()).or_insert(next));
+                    term.first_exact
+                        .push(*vocabulary.entry(w.clone()).or_insert(next));
                 }
                 Some(Word::Prefix(p)) => term.first_prefix.push(p.clone()),
                 Some(_) | None => term.first_special = true,
@@ -178,7 +206,10 @@ impl Term {
     fn may_begin(&self, words: &Words<'_>, at: usize) -> bool {
         self.first_special
             || words.ids[at].is_some_and(|id| self.first_exact.binary_search(&id).is_ok())
-            || self.first_prefix.iter().any(|p| words.tokens[at].word.starts_with(p.as_str()))
+            || self
+                .first_prefix
+                .iter()
+                .any(|p| words.tokens[at].word.starts_with(p.as_str()))
     }
 }
 
@@ -213,8 +244,16 @@ static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(|| {
         .iter()
         .map(|def| CompiledFact {
             def,
-            patterns: def.patterns.iter().map(|p| compile(p, &mut vocabulary)).collect(),
-            vetoes: def.vetoes.iter().map(|p| compile(p, &mut vocabulary)).collect(),
+            patterns: def
+                .patterns
+                .iter()
+                .map(|p| compile(p, &mut vocabulary))
+                .collect(),
+            vetoes: def
+                .vetoes
+                .iter()
+                .map(|p| compile(p, &mut vocabulary))
+                .collect(),
         })
         .collect();
     Catalogue { facts, vocabulary }
@@ -230,7 +269,10 @@ struct Words<'a> {
 
 impl<'a> Words<'a> {
     fn new(tokens: &'a [Token], owner: &'a str) -> Words<'a> {
-        let ids = tokens.iter().map(|t| CATALOGUE.vocabulary.get(t.word.as_str()).copied()).collect();
+        let ids = tokens
+            .iter()
+            .map(|t| CATALOGUE.vocabulary.get(t.word.as_str()).copied())
+            .collect();
         Words { tokens, ids, owner }
     }
 }
@@ -308,7 +350,11 @@ pub fn slot_fact(slot: &str) -> Option<&'static str> {
 /// Finds every fact in the segments. `owner_name` lets "can i talk to
 /// karen" count as asking for the owner.
 pub fn extract(segments: &[Segment<'_>], owner_name: &str) -> Facts {
-    let owner = owner_name.split_whitespace().next().unwrap_or("").to_lowercase();
+    let owner = owner_name
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_lowercase();
     let mut hits = Vec::new();
     for (index, segment) in segments.iter().enumerate() {
         let tokens = tokenize(segment.text);
@@ -329,12 +375,19 @@ pub fn extract(segments: &[Segment<'_>], owner_name: &str) -> Facts {
         for fact in CATALOGUE.facts.iter() {
             // The direct answer to a question settles that question's fact.
             if verdict.is_some_and(|(f, _)| f == fact.def.name)
-                || (fact.def.name == "leak_stopped" && verdict.is_some() && segment.slot == Some("can_stop_water"))
+                || (fact.def.name == "leak_stopped"
+                    && verdict.is_some()
+                    && segment.slot == Some("can_stop_water"))
             {
                 continue;
             }
-            let event = SAFETY_FACTS.contains(&fact.def.name) || EVENT_FACTS.contains(&fact.def.name);
-            let reach = if SAFETY_FACTS.contains(&fact.def.name) { SAFETY_REACH } else { REACH };
+            let event =
+                SAFETY_FACTS.contains(&fact.def.name) || EVENT_FACTS.contains(&fact.def.name);
+            let reach = if SAFETY_FACTS.contains(&fact.def.name) {
+                SAFETY_REACH
+            } else {
+                REACH
+            };
             for (start, end, negated_inside) in find(fact, &words) {
                 // A robocall is a robocall whatever it denies ("this is
                 // not a sales call").
@@ -381,28 +434,61 @@ fn slot_verdict(slot: &str, tokens: &[Token]) -> Option<(&'static str, Polarity)
     }
     // "I don't know" alone says nothing either way: it is not doubt about a
     // hazard, and must not make a call an unclear-safety case.
-    let bare = ["i don't know", "don't know", "idk", "no idea", "i dunno", "dunno"];
-    if bare.iter().any(|b| text.trim_end_matches(['.', '?', '!']).trim() == *b) {
+    let bare = [
+        "i don't know",
+        "don't know",
+        "idk",
+        "no idea",
+        "i dunno",
+        "dunno",
+    ];
+    if bare
+        .iter()
+        .any(|b| text.trim_end_matches(['.', '?', '!']).trim() == *b)
+    {
         return None;
     }
     if DOUBTS.iter().any(|d| contains_phrase(&text, d)) {
         return Some((fact, Polarity::Unsure));
     }
     let head = &words[..words.len().min(4)];
-    if head.iter().any(|w| matches!(*w, "no" | "nope" | "nah" | "not" | "none" | "nobody" | "nothing")) {
+    if head.iter().any(|w| {
+        matches!(
+            *w,
+            "no" | "nope" | "nah" | "not" | "none" | "nobody" | "nothing"
+        )
+    }) {
         return Some((fact, Polarity::Negated));
     }
-    if head.iter().any(|w| matches!(*w, "yes" | "yeah" | "yep" | "yup" | "definitely" | "absolutely")) {
+    if head.iter().any(|w| {
+        matches!(
+            *w,
+            "yes" | "yeah" | "yep" | "yup" | "definitely" | "absolutely"
+        )
+    }) {
         return Some((fact, Polarity::Present));
     }
     // No yes or no, but the answer describes the very thing asked about
     // ("it's dripping a little in the garage"): that is a yes, unless it
     // is over.
     let denies = words.iter().any(|w| NEGATORS.contains(w));
-    let describes = !denies && affirmatives(slot).iter().any(|a| words.iter().any(|w| w.starts_with(a)));
+    let describes = !denies
+        && affirmatives(slot)
+            .iter()
+            .any(|a| words.iter().any(|w| w.starts_with(a)));
     if describes {
-        let over = PAST_EVENT.iter().chain(PAST).any(|p| contains_phrase(&text, p));
-        return Some((fact, if over { Polarity::Past } else { Polarity::Present }));
+        let over = PAST_EVENT
+            .iter()
+            .chain(PAST)
+            .any(|p| contains_phrase(&text, p));
+        return Some((
+            fact,
+            if over {
+                Polarity::Past
+            } else {
+                Polarity::Present
+            },
+        ));
     }
     None
 }
@@ -412,7 +498,9 @@ fn slot_verdict(slot: &str, tokens: &[Token]) -> Option<(&'static str, Polarity)
 fn affirmatives(slot: &str) -> &'static [&'static str] {
     match slot {
         "water_coming_in_now" => &["dripping", "leaking", "pouring", "coming", "wet"],
-        "ceiling_sagging" => &["sagging", "bulging", "drooping", "hanging", "bubbl", "dropping"],
+        "ceiling_sagging" => &[
+            "sagging", "bulging", "drooping", "hanging", "bubbl", "dropping",
+        ],
         "standing_water" => &["inch", "standing", "puddle", "flooded", "soaked"],
         "roof_open_to_sky" => &["hole", "sky", "daylight", "open"],
         "gas_smell" => &["smell", "rotten", "sulfur"],
@@ -424,15 +512,31 @@ fn affirmatives(slot: &str) -> &'static [&'static str] {
 }
 
 fn can_stop_verdict(text: &str, words: &[&str]) -> Option<(&'static str, Polarity)> {
-    let no_leak = ["nothing is leaking", "nothing's leaking", "it's not leaking", "nothing leaking", "no water coming out", "not leaking", "there's no water", "no leak"];
+    let no_leak = [
+        "nothing is leaking",
+        "nothing's leaking",
+        "it's not leaking",
+        "nothing leaking",
+        "no water coming out",
+        "not leaking",
+        "there's no water",
+        "no leak",
+    ];
     if no_leak.iter().any(|p| contains_phrase(text, p)) {
         return Some(("water_leaking", Polarity::Negated));
     }
     let head = &words[..words.len().min(3)];
-    if head.iter().any(|w| matches!(*w, "yes" | "yeah" | "yep" | "yup")) && !contains_phrase(text, "still") {
+    if head
+        .iter()
+        .any(|w| matches!(*w, "yes" | "yeah" | "yep" | "yup"))
+        && !contains_phrase(text, "still")
+    {
         return Some(("leak_stopped", Polarity::Present));
     }
-    if head.iter().any(|w| matches!(*w, "no" | "nope" | "nah" | "can't" | "cannot")) {
+    if head
+        .iter()
+        .any(|w| matches!(*w, "no" | "nope" | "nah" | "can't" | "cannot"))
+    {
         return Some(("cannot_stop_water", Polarity::Present));
     }
     None
@@ -461,7 +565,9 @@ fn find(fact: &CompiledFact, words: &Words<'_>) -> Vec<(usize, usize, bool)> {
         for start in 0..tokens.len() {
             if let Some((end, gaps)) = match_gaps(pattern, words, start) {
                 // "roof .. leaking" must not match "roof nothing's leaking".
-                let negated_inside = gaps.iter().any(|&i| NEGATORS.contains(&tokens[i].word.as_str()));
+                let negated_inside = gaps
+                    .iter()
+                    .any(|&i| NEGATORS.contains(&tokens[i].word.as_str()));
                 candidates.push((start, end, negated_inside));
             }
         }
@@ -511,7 +617,9 @@ fn term_at(term: &Term, words: &Words<'_>, at: usize) -> Option<usize> {
         let mut i = at;
         for word in alt {
             let token = tokens.get(i)?;
-            if !word_matches(word, tokens, i, owner) || (i > at && token.sentence != tokens[at].sentence) {
+            if !word_matches(word, tokens, i, owner)
+                || (i > at && token.sentence != tokens[at].sentence)
+            {
                 return None;
             }
             i += 1;
@@ -530,7 +638,9 @@ fn word_matches(word: &Word, tokens: &[Token], i: usize, owner: &str) -> bool {
         Word::Age => is_age(tokens, i),
         Word::AreaOver1000 => {
             number(w).is_some_and(|n| n >= 1000)
-                && tokens.get(i + 1).is_some_and(|t| matches!(t.word.as_str(), "sq" | "square" | "sqft"))
+                && tokens
+                    .get(i + 1)
+                    .is_some_and(|t| matches!(t.word.as_str(), "sq" | "square" | "sqft"))
         }
     }
 }
@@ -538,18 +648,55 @@ fn word_matches(word: &Word, tokens: &[Token], i: usize, owner: &str) -> bool {
 /// A number from 65 to 110 said of a person ("she's 88", "my dad's 84",
 /// "90 years old").
 fn is_age(tokens: &[Token], i: usize) -> bool {
-    let Some(n) = number(&tokens[i].word) else { return false };
+    let Some(n) = number(&tokens[i].word) else {
+        return false;
+    };
     if !(65..=110).contains(&n) {
         return false;
     }
     let person = [
-        "he's", "she's", "i'm", "mom", "mother", "dad", "dad's", "father", "husband", "wife",
-        "grandma", "grandpa", "law", "years", "year", "aged", "mom's", "mother's", "father's",
-        "husband's", "wife's", "age",
+        "he's",
+        "she's",
+        "i'm",
+        "mom",
+        "mother",
+        "dad",
+        "dad's",
+        "father",
+        "husband",
+        "wife",
+        "grandma",
+        "grandpa",
+        "law",
+        "years",
+        "year",
+        "aged",
+        "mom's",
+        "mother's",
+        "father's",
+        "husband's",
+        "wife's",
+        "age",
     ];
     let around = i.saturating_sub(2)..(i + 3).min(tokens.len());
-    around.into_iter().any(|j| j != i && person.contains(&tokens[j].word.as_str()))
-        && !tokens.get(i + 1).is_some_and(|t| matches!(t.word.as_str(), "degrees" | "inside" | "in" | "out" | "outside" | "up" | "down" | "miles" | "minutes" | "percent"))
+    around
+        .into_iter()
+        .any(|j| j != i && person.contains(&tokens[j].word.as_str()))
+        && !tokens.get(i + 1).is_some_and(|t| {
+            matches!(
+                t.word.as_str(),
+                "degrees"
+                    | "inside"
+                    | "in"
+                    | "out"
+                    | "outside"
+                    | "up"
+                    | "down"
+                    | "miles"
+                    | "minutes"
+                    | "percent"
+            )
+        })
 }
 
 /// Judges a match by the words around it in its sentence.
@@ -563,8 +710,14 @@ fn judge(tokens: &[Token], start: usize, end: usize, reach: usize, event: bool) 
             .collect::<Vec<_>>()
             .join(" ")
     };
-    let near = window(start.saturating_sub(REACH + 2), (end + REACH).min(tokens.len()));
-    let around = window(start.saturating_sub(reach + 2), (end + reach).min(tokens.len()));
+    let near = window(
+        start.saturating_sub(REACH + 2),
+        (end + REACH).min(tokens.len()),
+    );
+    let around = window(
+        start.saturating_sub(reach + 2),
+        (end + reach).min(tokens.len()),
+    );
     let before = window(start.saturating_sub(3), start);
     let first = tokens[start].word.as_str();
 
@@ -589,11 +742,27 @@ fn judge(tokens: &[Token], start: usize, end: usize, reach: usize, event: bool) 
 /// wish: "can't find where to", "tried to", "need to".
 fn tried_and_failed(tokens: &[Token], start: usize) -> bool {
     let from = start.saturating_sub(6);
-    let before: Vec<&str> = tokens[from..start].iter().map(|t| t.word.as_str()).collect();
-    let before = before.join(" ");
-    ["can't", "cannot", "couldn't", "unable", "don't know", "where to", "how to", "tried to", "trying to", "need to", "have to", "try to"]
+    let before: Vec<&str> = tokens[from..start]
         .iter()
-        .any(|p| contains_phrase(&before, p))
+        .map(|t| t.word.as_str())
+        .collect();
+    let before = before.join(" ");
+    [
+        "can't",
+        "cannot",
+        "couldn't",
+        "unable",
+        "don't know",
+        "where to",
+        "how to",
+        "tried to",
+        "trying to",
+        "need to",
+        "have to",
+        "try to",
+    ]
+    .iter()
+    .any(|p| contains_phrase(&before, p))
 }
 
 fn contains_any(text: &str, phrases: &[&str]) -> bool {
@@ -615,27 +784,70 @@ mod tests {
     use super::*;
 
     fn check(opening: &str, fact: &str, want: State) {
-        let facts = extract(&[Segment { slot: None, text: opening }], "Karen Birch");
-        assert_eq!(facts.state(fact), want, "{fact} in {opening:?}: {:?}", facts.hits);
+        let facts = extract(
+            &[Segment {
+                slot: None,
+                text: opening,
+            }],
+            "Karen Birch",
+        );
+        assert_eq!(
+            facts.state(fact),
+            want,
+            "{fact} in {opening:?}: {:?}",
+            facts.hits
+        );
     }
 
     #[test]
     fn negation_doubt_and_the_past() {
         use State::*;
         let cases = [
-            ("there's a strong gas smell by the furnace", "gas_smell", Present),
-            ("i think maybe i smell gas when the furnace kicks on", "gas_smell", Doubtful),
+            (
+                "there's a strong gas smell by the furnace",
+                "gas_smell",
+                Present,
+            ),
+            (
+                "i think maybe i smell gas when the furnace kicks on",
+                "gas_smell",
+                Doubtful,
+            ),
             ("not sure if that's gas or just dust", "gas_smell", Doubtful),
             ("i don't smell gas", "gas_smell", Absent),
-            ("it sparked earlier but stopped", "electrical_fire", Doubtful),
-            ("it sparked when it popped and the burnt smell is still there", "electrical_fire", Present),
+            (
+                "it sparked earlier but stopped",
+                "electrical_fire",
+                Doubtful,
+            ),
+            (
+                "it sparked when it popped and the burnt smell is still there",
+                "electrical_fire",
+                Present,
+            ),
             ("i don't think it's sparking", "electrical_fire", Absent),
             ("no water on the floor", "standing_water", Absent),
-            ("the co detector beeped twice and then it stopped", "co_alarm", Doubtful),
-            ("our carbon monoxide alarm is going off it won't stop beeping", "co_alarm", Present),
-            ("the furnace quit and it's fifteen below", "no_heat", Present),
+            (
+                "the co detector beeped twice and then it stopped",
+                "co_alarm",
+                Doubtful,
+            ),
+            (
+                "our carbon monoxide alarm is going off it won't stop beeping",
+                "co_alarm",
+                Present,
+            ),
+            (
+                "the furnace quit and it's fifteen below",
+                "no_heat",
+                Present,
+            ),
             ("the water heater quit", "no_heat", Absent),
-            ("my mother in law is ninety and lives with us", "vulnerable", Present),
+            (
+                "my mother in law is ninety and lives with us",
+                "vulnerable",
+                Present,
+            ),
             ("it's ninety six out", "vulnerable", Absent),
             ("can i talk to karen", "wants_owner", Present),
         ];
@@ -647,12 +859,18 @@ mod tests {
     #[test]
     fn a_slot_answer_settles_its_own_question() {
         let segments = [
-            Segment { slot: None, text: "a pipe burst and water is spraying" },
+            Segment {
+                slot: None,
+                text: "a pipe burst and water is spraying",
+            },
             Segment {
                 slot: Some("water_near_electrical"),
                 text: "no the panel's on the far wall the water's going toward the floor drain",
             },
-            Segment { slot: Some("can_stop_water"), text: "yes i closed the main it's stopped" },
+            Segment {
+                slot: Some("can_stop_water"),
+                text: "yes i closed the main it's stopped",
+            },
         ];
         let facts = extract(&segments, "");
         assert_eq!(facts.state("water_near_electrical"), State::Absent);

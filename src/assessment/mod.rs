@@ -8,8 +8,8 @@
 pub mod address;
 pub mod area;
 pub mod facts;
-pub mod phrases;
 mod people;
+pub mod phrases;
 pub mod text;
 mod trade;
 mod urgency;
@@ -56,8 +56,14 @@ pub struct Assessment {
 
 /// Assesses a case for a business. Pure: same inputs, same answer.
 pub fn assess(case: &Case, business: &Business) -> Assessment {
-    let segments: Vec<Segment<'_>> =
-        case.words.iter().map(|u| Segment { slot: u.slot.as_deref(), text: &u.text }).collect();
+    let segments: Vec<Segment<'_>> = case
+        .words
+        .iter()
+        .map(|u| Segment {
+            slot: u.slot.as_deref(),
+            text: &u.text,
+        })
+        .collect();
     let facts = facts::extract(&segments, &business.owner.name);
     let local = case.at.to_zoned(business.tz.clone());
     let after_hours = !business.hours.is_open(case.at);
@@ -106,7 +112,8 @@ pub fn assess(case: &Case, business: &Business) -> Assessment {
     a.trade_offered = a.trade.as_deref().is_none_or(|t| business.offers(t));
     for e in &business.estimates {
         if a.facts.said(&e.fact) {
-            a.estimates.push(format!("{}: ${}–${}", e.job, e.low, e.high));
+            a.estimates
+                .push(format!("{}: ${}–${}", e.job, e.low, e.high));
             a.over_threshold |= e.high > business.approval_threshold;
         }
     }
@@ -120,12 +127,23 @@ fn locate(case: &Case, business: &Business, a: &mut Assessment) {
     // The last ZIP said wins: callers correct themselves ("34221, no
     // sorry, 33572 Apollo Beach").
     let last_said = heard.as_deref().and_then(address::find_zip);
-    let zip = last_said.or_else(|| parsed.as_ref().and_then(|p| p.zip.clone())).or_else(|| {
-        // No address slot: look for a ZIP anywhere, last one first, as a
-        // voicemail or text packs the address into one message; failing
-        // that, an existing customer's ZIP on file.
-        case.words.iter().rev().find_map(|u| address::find_zip(&u.text))
-    }).or_else(|| business.customers.get(&case.from).and_then(|c| c.zip.clone()));
+    let zip = last_said
+        .or_else(|| parsed.as_ref().and_then(|p| p.zip.clone()))
+        .or_else(|| {
+            // No address slot: look for a ZIP anywhere, last one first, as a
+            // voicemail or text packs the address into one message; failing
+            // that, an existing customer's ZIP on file.
+            case.words
+                .iter()
+                .rev()
+                .find_map(|u| address::find_zip(&u.text))
+        })
+        .or_else(|| {
+            business
+                .customers
+                .get(&case.from)
+                .and_then(|c| c.zip.clone())
+        });
     let decision = business.area.decide(zip.as_deref());
     a.in_area = decision.in_area;
     a.area_reason = decision.reason;
@@ -145,7 +163,10 @@ fn judge_safety(business: &Business, a: &mut Assessment) {
     let mut sure: Vec<(usize, &crate::config::Safety)> = Vec::new();
     let mut doubtful: Vec<(usize, &crate::config::Safety)> = Vec::new();
     for s in &business.safety {
-        let extra = s.when.as_ref().is_none_or(|w| w.eval(&vars).unwrap_or(false));
+        let extra = s
+            .when
+            .as_ref()
+            .is_none_or(|w| w.eval(&vars).unwrap_or(false));
         let order = a.facts.first_order(&s.fact).unwrap_or(usize::MAX);
         match a.facts.state(&s.fact) {
             State::Present if extra => sure.push((order, s)),
@@ -169,8 +190,12 @@ fn judge_safety(business: &Business, a: &mut Assessment) {
 /// The names the owner's rules read, for this contact.
 pub fn variables(business: &Business, case: &Case, a: &Assessment) -> Variables {
     let mut v = Variables::default();
-    let hazard_facts: Vec<&str> =
-        business.safety.iter().filter(|s| s.hazard.is_some()).map(|s| s.fact.as_str()).collect();
+    let hazard_facts: Vec<&str> = business
+        .safety
+        .iter()
+        .filter(|s| s.hazard.is_some())
+        .map(|s| s.fact.as_str())
+        .collect();
     for name in facts::names() {
         let on = if hazard_facts.contains(&name) {
             a.facts.state(name) == State::Present
@@ -180,7 +205,10 @@ pub fn variables(business: &Business, case: &Case, a: &Assessment) -> Variables 
         v.bool(name, on);
     }
     // FIXME(#3): with no temperature the weather tiers read 50 °F, mild.
-    v.set("outdoor_temp_f", Var::Float(a.outdoor_temp_f.unwrap_or(50.0)));
+    v.set(
+        "outdoor_temp_f",
+        Var::Float(a.outdoor_temp_f.unwrap_or(50.0)),
+    );
     v.bool("hurricane_warning", a.hurricane_warning);
     v.bool("after_hours", a.after_hours);
     v.set("trade", Var::Text(a.trade.clone().unwrap_or_default()));

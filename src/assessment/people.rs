@@ -31,7 +31,11 @@ pub fn recognise(case: &Case, business: &Business) -> Recognised {
         business.commercial.iter().find(|a| {
             let name: Vec<String> = tokenize(&a.name).into_iter().map(|t| t.word).collect();
             std::iter::once(name)
-                .chain(a.also_called.iter().map(|n| n.split_whitespace().map(str::to_string).collect()))
+                .chain(
+                    a.also_called
+                        .iter()
+                        .map(|n| n.split_whitespace().map(str::to_string).collect()),
+                )
                 .any(|n| names_account(&said, &n))
         })
     };
@@ -39,12 +43,36 @@ pub fn recognise(case: &Case, business: &Business) -> Recognised {
     let commercial = account
         .map(|a| a.name.clone())
         .or_else(|| listed.filter(|c| c.commercial).map(|c| c.name.clone()));
-    Recognised { existing: listed.is_some() || account.is_some(), commercial }
+    Recognised {
+        existing: listed.is_some() || account.is_some(),
+        commercial,
+    }
 }
 
 const STREET_WORDS: &[&str] = &[
-    "avenue", "ave", "street", "st", "boulevard", "blvd", "road", "rd", "drive", "dr", "lane", "ln",
-    "way", "parkway", "pkwy", "court", "ct", "place", "pl", "circle", "trail", "terrace", "highway",
+    "avenue",
+    "ave",
+    "street",
+    "st",
+    "boulevard",
+    "blvd",
+    "road",
+    "rd",
+    "drive",
+    "dr",
+    "lane",
+    "ln",
+    "way",
+    "parkway",
+    "pkwy",
+    "court",
+    "ct",
+    "place",
+    "pl",
+    "circle",
+    "trail",
+    "terrace",
+    "highway",
 ];
 
 /// Whether the words hold the account's name other than as a street.
@@ -54,7 +82,9 @@ fn names_account(said: &[String], name: &[String]) -> bool {
     }
     (0..=said.len() - name.len()).any(|i| {
         let matches = said[i..i + name.len()] == *name;
-        let street_after = said.get(i + name.len()).is_some_and(|w| STREET_WORDS.contains(&w.as_str()));
+        let street_after = said
+            .get(i + name.len())
+            .is_some_and(|w| STREET_WORDS.contains(&w.as_str()));
         let number_before = i > 0 && said[i - 1].chars().all(|c| c.is_ascii_digit());
         matches && !street_after && !number_before
     })
@@ -73,7 +103,12 @@ pub fn anger(case: &Case, facts: &Facts) -> Vec<String> {
             why.push(format!("{reason}: \"{}\"", hit.words));
         }
     }
-    if case.channel.typed() && case.words.iter().any(|u| u.slot.is_none() && shouting(&u.text)) {
+    if case.channel.typed()
+        && case
+            .words
+            .iter()
+            .any(|u| u.slot.is_none() && shouting(&u.text))
+    {
         why.push("writes in capitals throughout".into());
     }
     why

@@ -21,7 +21,6 @@ pub struct FactDef {
     pub vetoes: &'static [&'static str],
 }
 
-
 pub static FACTS: &[FactDef] = &[
     // Heating and cooling.
     FactDef {
@@ -591,35 +590,110 @@ pub static FACTS: &[FactDef] = &[
 
 /// Words that, just before a match, say the opposite.
 pub const NEGATORS: &[&str] = &[
-    "no", "not", "never", "nothing", "nothing's", "none", "without", "isn't", "aren't", "wasn't",
-    "don't", "doesn't", "didn't", "haven't", "hasn't", "won't", "can't", "nobody", "neither", "nor",
+    "no",
+    "not",
+    "never",
+    "nothing",
+    "nothing's",
+    "none",
+    "without",
+    "isn't",
+    "aren't",
+    "wasn't",
+    "don't",
+    "doesn't",
+    "didn't",
+    "haven't",
+    "hasn't",
+    "won't",
+    "can't",
+    "nobody",
+    "neither",
+    "nor",
 ];
 
 /// Phrases that mark doubt about what is near them.
 pub const DOUBTS: &[&str] = &[
-    "maybe", "might", "possibly", "not sure", "unsure", "can't tell", "can't really tell",
-    "hard to tell", "idk", "i don't know if", "don't know if", "kind of", "kinda", "sort of",
-    "could be", "i guess", "or what", "if that's normal", "if thats normal", "not certain",
-    "i'm not sure", "think maybe", "may be", "probably nothing", "might be nothing",
-    "comes and goes", "on and off",
+    "maybe",
+    "might",
+    "possibly",
+    "not sure",
+    "unsure",
+    "can't tell",
+    "can't really tell",
+    "hard to tell",
+    "idk",
+    "i don't know if",
+    "don't know if",
+    "kind of",
+    "kinda",
+    "sort of",
+    "could be",
+    "i guess",
+    "or what",
+    "if that's normal",
+    "if thats normal",
+    "not certain",
+    "i'm not sure",
+    "think maybe",
+    "may be",
+    "probably nothing",
+    "might be nothing",
+    "comes and goes",
+    "on and off",
 ];
 
 /// Phrases that put anything near them in the past: long ago, or fixed.
 pub const PAST: &[&str] = &[
-    "used to", "last fall", "last year", "last month", "last winter", "last summer",
-    "last spring", "months ago", "years ago", "already been", "been replaced", "all fixed",
-    "was fixed", "got fixed",
+    "used to",
+    "last fall",
+    "last year",
+    "last month",
+    "last winter",
+    "last summer",
+    "last spring",
+    "months ago",
+    "years ago",
+    "already been",
+    "been replaced",
+    "all fixed",
+    "was fixed",
+    "got fixed",
 ];
 
 /// Phrases that put an event near them in the past: it happened, it
 /// stopped. A state ("the furnace quit last night") is not over because
 /// it began before.
 pub const PAST_EVENT: &[&str] = &[
-    "earlier", "it stopped", "and stopped", "then it stopped", "but stopped", "stopped now",
-    "until we", "until i", "not going off now", "stopped beeping", "last night", "nothing since",
-    "since then", "hasn't done it since", "hasn't happened since", "not since", "been fine",
-    "yesterday", "the other day", "last week", "on sunday", "on monday", "on tuesday",
-    "on wednesday", "on thursday", "on friday", "on saturday", "a while ago", "no longer",
+    "earlier",
+    "it stopped",
+    "and stopped",
+    "then it stopped",
+    "but stopped",
+    "stopped now",
+    "until we",
+    "until i",
+    "not going off now",
+    "stopped beeping",
+    "last night",
+    "nothing since",
+    "since then",
+    "hasn't done it since",
+    "hasn't happened since",
+    "not since",
+    "been fine",
+    "yesterday",
+    "the other day",
+    "last week",
+    "on sunday",
+    "on monday",
+    "on tuesday",
+    "on wednesday",
+    "on thursday",
+    "on friday",
+    "on saturday",
+    "a while ago",
+    "no longer",
 ];
 
 /// Words that keep a match in the present despite a past marker nearby.

@@ -26,12 +26,16 @@ pub fn tokenize(text: &str) -> Vec<Token> {
     for (k, &(i, c)) in chars.iter().enumerate() {
         let next = chars.get(k + 1).map(|&(_, c)| c);
         let keeps_word = c.is_alphanumeric()
-            || ((c == '\'' || c == '’') && start.is_some() && next.is_some_and(char::is_alphabetic))
+            || ((c == '\'' || c == '’')
+                && start.is_some()
+                && next.is_some_and(char::is_alphabetic))
             || (c == '/' && start.is_some() && next.is_some_and(char::is_alphabetic))
             || ((c == ',' || c == '.')
                 && start.is_some()
                 && next.is_some_and(|n| n.is_ascii_digit())
-                && text[start.unwrap_or(i)..i].chars().all(|d| d.is_ascii_digit()));
+                && text[start.unwrap_or(i)..i]
+                    .chars()
+                    .all(|d| d.is_ascii_digit()));
         if keeps_word {
             start.get_or_insert(i);
             continue;
@@ -154,17 +158,30 @@ fn number_words(tokens: Vec<Token>) -> Vec<Token> {
     while i < tokens.len() {
         let t = &tokens[i];
         if let Some(n) = tens(&t.word) {
-            let next_unit = tokens
-                .get(i + 1)
-                .and_then(|u| unit(&u.word).filter(|&v| (1..10).contains(&v)).map(|v| (u, v)));
+            let next_unit = tokens.get(i + 1).and_then(|u| {
+                unit(&u.word)
+                    .filter(|&v| (1..10).contains(&v))
+                    .map(|v| (u, v))
+            });
             if let Some((u, v)) = next_unit {
-                out.push(Token { word: (n + v).to_string(), start: t.start, end: u.end, ..t.clone() });
+                out.push(Token {
+                    word: (n + v).to_string(),
+                    start: t.start,
+                    end: u.end,
+                    ..t.clone()
+                });
                 i += 2;
                 continue;
             }
-            out.push(Token { word: n.to_string(), ..t.clone() });
+            out.push(Token {
+                word: n.to_string(),
+                ..t.clone()
+            });
         } else if let Some(n) = unit(&t.word).filter(|&n| n != 1) {
-            out.push(Token { word: n.to_string(), ..t.clone() });
+            out.push(Token {
+                word: n.to_string(),
+                ..t.clone()
+            });
         } else {
             out.push(t.clone());
         }
@@ -196,7 +213,10 @@ mod tests {
 
     #[test]
     fn folds_spellings_and_numbers() {
-        assert_eq!(words("My A/C isn't cooling"), ["my", "ac", "isn't", "cooling"]);
+        assert_eq!(
+            words("My A/C isn't cooling"),
+            ["my", "ac", "isn't", "cooling"]
+        );
         assert_eq!(words("dad's eighty four"), ["dad's", "84"]);
         assert_eq!(words("the c o detector"), ["the", "co", "detector"]);
         assert_eq!(words("about 1,800 sq ft"), ["about", "1800", "sq", "ft"]);
@@ -213,7 +233,9 @@ mod tests {
 
     #[test]
     fn shouting_needs_capitals_throughout() {
-        assert!(shouting("FURNACE IS OUT AGAIN. YOUR GUYS HAVE BEEN OUT TWICE"));
+        assert!(shouting(
+            "FURNACE IS OUT AGAIN. YOUR GUYS HAVE BEEN OUT TWICE"
+        ));
         assert!(!shouting("AC not cooling at all, blowing room temp air"));
     }
 }

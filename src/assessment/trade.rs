@@ -10,13 +10,18 @@ use crate::config::Business;
 use crate::intake::Case;
 
 pub fn choose(case: &Case, business: &Business, a: &Assessment) -> Option<String> {
-    let hazard_group = |c: &super::Contribution| c.trade.is_none() && c.trade_from == crate::config::TradeFrom::Appliance;
+    let hazard_group = |c: &super::Contribution| {
+        c.trade.is_none() && c.trade_from == crate::config::TradeFrom::Appliance
+    };
     let mut scored: Vec<(i64, usize, String)> = a
         .urgency
         .contributions
         .iter()
         .filter_map(|c| {
-            let trade = c.trade.clone().or_else(|| hazard_group(c).then(|| appliance_trade(case, business)))?;
+            let trade = c
+                .trade
+                .clone()
+                .or_else(|| hazard_group(c).then(|| appliance_trade(case, business)))?;
             Some((c.points, c.first_said, trade))
         })
         .collect();
@@ -37,7 +42,11 @@ fn first_mentioned(a: &Assessment) -> Option<String> {
         .hits
         .iter()
         .filter(|h| h.polarity >= super::facts::Polarity::Unsure)
-        .filter_map(|h| super::facts::definition(h.fact).and_then(|d| d.trade).map(|t| (h.order, t)))
+        .filter_map(|h| {
+            super::facts::definition(h.fact)
+                .and_then(|d| d.trade)
+                .map(|t| (h.order, t))
+        })
         .min_by_key(|(order, _)| *order)
         .map(|(_, t)| t.to_string())
 }
@@ -65,11 +74,15 @@ fn appliance_trade(case: &Case, business: &Business) -> String {
         let mut i = 0;
         while i < words.len() {
             let hit = APPLIANCES.iter().find(|(seq, _)| {
-                seq.iter().enumerate().all(|(j, w)| words.get(i + j).is_some_and(|x| x == w))
+                seq.iter()
+                    .enumerate()
+                    .all(|(j, w)| words.get(i + j).is_some_and(|x| x == w))
             });
             if let Some((seq, trade)) = hit {
                 let before = &words[i.saturating_sub(7)..i];
-                let electric = words[i.saturating_sub(2)..i].iter().any(|w| w == "electric");
+                let electric = words[i.saturating_sub(2)..i]
+                    .iter()
+                    .any(|w| w == "electric");
                 if !electric {
                     named.push((before.iter().any(|w| w == "gas"), k * 10_000 + i, trade));
                 }
@@ -80,5 +93,7 @@ fn appliance_trade(case: &Case, business: &Business) -> String {
         }
     }
     named.sort_by_key(|(gas, order, _)| (!gas, *order));
-    named.first().map_or(business.hazard_trade.clone(), |(_, _, t)| t.to_string())
+    named
+        .first()
+        .map_or(business.hazard_trade.clone(), |(_, _, t)| t.to_string())
 }

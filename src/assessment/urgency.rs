@@ -47,7 +47,9 @@ pub fn score(business: &Business, facts: &Facts, vars: &Variables) -> Urgency {
             match evaluator.eval(&tier.when) {
                 Ok(true) if best.is_none_or(|b| tier.points > b.points) => best = Some(tier),
                 Ok(_) => {}
-                Err(e) => out.errors.push(format!("{}:{}: {e}", group.name, tier.name)),
+                Err(e) => out
+                    .errors
+                    .push(format!("{}:{}: {e}", group.name, tier.name)),
             }
         }
         let Some(tier) = best else { continue };
@@ -55,9 +57,17 @@ pub fn score(business: &Business, facts: &Facts, vars: &Variables) -> Urgency {
         let evidence: Vec<(String, String)> = read
             .iter()
             .filter(|name| facts.said(name))
-            .filter_map(|name| facts.evidence(name).map(|h| (name.clone(), h.words.clone())))
+            .filter_map(|name| {
+                facts
+                    .evidence(name)
+                    .map(|h| (name.clone(), h.words.clone()))
+            })
             .collect();
-        let first_said = read.iter().filter_map(|name| facts.first_order(name)).min().unwrap_or(usize::MAX);
+        let first_said = read
+            .iter()
+            .filter_map(|name| facts.first_order(name))
+            .min()
+            .unwrap_or(usize::MAX);
         out.contributions.push(Contribution {
             group: group.name.clone(),
             tier: tier.name.clone(),
@@ -72,6 +82,11 @@ pub fn score(business: &Business, facts: &Facts, vars: &Variables) -> Urgency {
             first_said,
         });
     }
-    out.score = out.contributions.iter().map(|c| c.points).sum::<i64>().clamp(0, 100);
+    out.score = out
+        .contributions
+        .iter()
+        .map(|c| c.points)
+        .sum::<i64>()
+        .clamp(0, 100);
     out
 }

@@ -19,7 +19,11 @@ mod serve;
 mod user;
 
 #[derive(Debug, Parser)]
-#[command(name = "nightdesk", version, about = "Answers a contractor's phone after hours")]
+#[command(
+    name = "nightdesk",
+    version,
+    about = "Answers a contractor's phone after hours"
+)]
 pub struct Cli {
     /// Folder of business profiles (default: the bundled examples).
     #[arg(long, global = true, env = "NIGHTDESK_CONFIG")]
@@ -100,12 +104,35 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Check => check(cli.config),
         Command::Triage { file, explain } => triage_file(cli.config, &file, explain),
-        Command::Oncall { business, trade, at } => oncall(cli.config, &business, &trade, &at),
-        Command::Serve { listen } => serve::serve(load(cli.config)?, &cli.data, cli.database_url.as_deref(), &listen),
-        Command::Replay { file } => serve::replay(load(cli.config)?, &cli.data, cli.database_url.as_deref(), &file),
-        Command::User(UserCommand::Add { email, businesses, role }) => {
-            user::add(&load(cli.config)?, &cli.data, cli.database_url.as_deref(), &email, &businesses, &role)
-        }
+        Command::Oncall {
+            business,
+            trade,
+            at,
+        } => oncall(cli.config, &business, &trade, &at),
+        Command::Serve { listen } => serve::serve(
+            load(cli.config)?,
+            &cli.data,
+            cli.database_url.as_deref(),
+            &listen,
+        ),
+        Command::Replay { file } => serve::replay(
+            load(cli.config)?,
+            &cli.data,
+            cli.database_url.as_deref(),
+            &file,
+        ),
+        Command::User(UserCommand::Add {
+            email,
+            businesses,
+            role,
+        }) => user::add(
+            &load(cli.config)?,
+            &cli.data,
+            cli.database_url.as_deref(),
+            &email,
+            &businesses,
+            &role,
+        ),
         Command::Receipts(args) => receipts::run(args, &cli.data, cli.database_url.as_deref()),
         Command::Demo => serve::demo(load(cli.config)?, &cli.data, cli.database_url.as_deref()),
     }
@@ -118,7 +145,10 @@ fn load(dir: Option<PathBuf>) -> anyhow::Result<Config> {
             for p in &problems {
                 eprintln!("{p}");
             }
-            bail!("the config has {} problem(s); run `nightdesk check`", problems.len())
+            bail!(
+                "the config has {} problem(s); run `nightdesk check`",
+                problems.len()
+            )
         }
     }
 }
@@ -136,7 +166,10 @@ fn check(dir: Option<PathBuf>) -> anyhow::Result<i32> {
             for p in &problems {
                 println!("{p}");
             }
-            let errors = problems.iter().filter(|p| p.severity == Severity::Error).count();
+            let errors = problems
+                .iter()
+                .filter(|p| p.severity == Severity::Error)
+                .count();
             println!("{errors} error(s)");
             Ok(1)
         }
@@ -145,7 +178,8 @@ fn check(dir: Option<PathBuf>) -> anyhow::Result<i32> {
 
 fn triage_file(dir: Option<PathBuf>, file: &std::path::Path, explain: bool) -> anyhow::Result<i32> {
     let config = load(dir)?;
-    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let entries = corpus::parse(&text).with_context(|| format!("reading {}", file.display()))?;
     let mut summary = Summary::default();
     let stdout = std::io::stdout();
@@ -153,7 +187,10 @@ fn triage_file(dir: Option<PathBuf>, file: &std::path::Path, explain: bool) -> a
     for entry in &entries {
         let case = entry.case()?;
         let Some(business) = config.business(&case.business) else {
-            eprintln!("{}: no business has the number {}", entry.id, entry.business);
+            eprintln!(
+                "{}: no business has the number {}",
+                entry.id, entry.business
+            );
             continue;
         };
         let (a, d) = triage::run(&case, business);
@@ -180,8 +217,14 @@ fn oncall(dir: Option<PathBuf>, number: &str, trade: &str, at: &str) -> anyhow::
     let rfc = |z: &jiff::Zoned| z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string();
     let value = match shift {
         Some(s) => {
-            let tech = business.schedule.technician(&s.technician).context("rotation names an unknown technician")?;
-            let backup = s.backup.as_deref().and_then(|b| business.schedule.technician(b));
+            let tech = business
+                .schedule
+                .technician(&s.technician)
+                .context("rotation names an unknown technician")?;
+            let backup = s
+                .backup
+                .as_deref()
+                .and_then(|b| business.schedule.technician(b));
             serde_json::json!({
                 "technician": tech.name,
                 "phone": tech.phone,

@@ -17,15 +17,23 @@ use crate::twilio::{RestClient, Secret};
 use crate::weather::WeatherSource;
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-pub fn serve(config: Config, data: &Path, database_url: Option<&str>, listen: &str) -> anyhow::Result<i32> {
-    let token = env("TWILIO_AUTH_TOKEN").context("set TWILIO_AUTH_TOKEN: every webhook's signature is checked with it")?;
+pub fn serve(
+    config: Config,
+    data: &Path,
+    database_url: Option<&str>,
+    listen: &str,
+) -> anyhow::Result<i32> {
+    let token = env("TWILIO_AUTH_TOKEN")
+        .context("set TWILIO_AUTH_TOKEN: every webhook's signature is checked with it")?;
     let sid = env("TWILIO_ACCOUNT_SID").context("set TWILIO_ACCOUNT_SID")?;
     let base = env("TWILIO_API_BASE").unwrap_or_else(|| "https://api.twilio.com".into());
     runtime()?.block_on(async {
@@ -39,30 +47,49 @@ pub fn serve(config: Config, data: &Path, database_url: Option<&str>, listen: &s
             config: Arc::new(config),
             store,
             clock: Clock::system(),
-            weather: WeatherSource::nws(&env("NIGHTDESK_WEATHER_URL").unwrap_or_else(|| "https://api.weather.gov".into()))?,
+            weather: WeatherSource::nws(
+                &env("NIGHTDESK_WEATHER_URL").unwrap_or_else(|| "https://api.weather.gov".into()),
+            )?,
             twilio: Some(Arc::new(rest)),
             auth_token: Arc::new(Secret::new(token)),
             public_url: env("NIGHTDESK_PUBLIC_URL"),
             data_dir: data.to_path_buf(),
             jobs_ready: Arc::new(Notify::new()),
         };
-        let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("listening on {listen}"))?;
         tracing::info!(listen = %listener.local_addr()?, "nightdesk serving");
         tokio::spawn(crate::dispatch::worker::run(app.clone()));
-        axum::serve(listener, crate::server::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>()).await?;
+        axum::serve(
+            listener,
+            crate::server::router(app)
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await?;
         Ok(0)
     })
 }
 
 /// Plays every case through a local server; prints one JSON line a case.
-pub fn replay(config: Config, data: &Path, database_url: Option<&str>, file: &Path) -> anyhow::Result<i32> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+pub fn replay(
+    config: Config,
+    data: &Path,
+    database_url: Option<&str>,
+    file: &Path,
+) -> anyhow::Result<i32> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let entries = corpus::parse(&text)?;
     runtime()?.block_on(async {
         let harness = Harness::start(Arc::new(config), data, database_url).await?;
         let mut summary = Summary::default();
         for entry in &entries {
-            match harness.play(entry).await.with_context(|| format!("case {}", entry.id))? {
+            match harness
+                .play(entry)
+                .await
+                .with_context(|| format!("case {}", entry.id))?
+            {
                 Some(outcome) => {
                     println!("{}", serde_json::to_string(&outcome)?);
                     summary.add(&outcome, entry.expect.as_ref());
@@ -81,14 +108,27 @@ const BUNDLED_CALLS: &str = include_str!("../../data/calls/calls.jsonl");
 pub fn demo(config: Config, data: &Path, database_url: Option<&str>) -> anyhow::Result<i32> {
     let entries = corpus::parse(BUNDLED_CALLS)?;
     if data.join("nightdesk.db").exists() && database_url.is_none() {
-        bail!("{} already holds a store; pass --data with a new folder or remove it", data.display());
+        bail!(
+            "{} already holds a store; pass --data with a new folder or remove it",
+            data.display()
+        );
     }
     runtime()?.block_on(async {
         let harness = Harness::start(Arc::new(config), data, database_url).await?;
-        println!("nightdesk demo: server on http://{}, Twilio stand-in on {}", harness.addr, harness.standin.base_url());
+        println!(
+            "nightdesk demo: server on http://{}, Twilio stand-in on {}",
+            harness.addr,
+            harness.standin.base_url()
+        );
         let mut summary = Summary::default();
         for entry in &entries {
-            let Some(outcome) = harness.play(entry).await.with_context(|| format!("case {}", entry.id))? else { continue };
+            let Some(outcome) = harness
+                .play(entry)
+                .await
+                .with_context(|| format!("case {}", entry.id))?
+            else {
+                continue;
+            };
             let texted: Vec<String> = harness
                 .standin
                 .messages()
@@ -98,16 +138,39 @@ pub fn demo(config: Config, data: &Path, database_url: Option<&str>) -> anyhow::
                 .filter(|m| m.to != entry.from)
                 .map(|m| m.to.clone())
                 .collect();
-            let lane = outcome.lane.clone().unwrap_or_else(|| "missed call: text-back".into());
-            let alert = outcome.alert_to.clone().map(|a| format!(" → alerted {a}")).unwrap_or_default();
+            let lane = outcome
+                .lane
+                .clone()
+                .unwrap_or_else(|| "missed call: text-back".into());
+            let alert = outcome
+                .alert_to
+                .clone()
+                .map(|a| format!(" → alerted {a}"))
+                .unwrap_or_default();
             let _ = texted;
-            println!("{:<8} {:<12} {:<10} urgency {:>3}{alert}", entry.id, format!("{:?}", entry.channel).to_lowercase(), lane, outcome.urgency);
+            println!(
+                "{:<8} {:<12} {:<10} urgency {:>3}{alert}",
+                entry.id,
+                format!("{:?}", entry.channel).to_lowercase(),
+                lane,
+                outcome.urgency
+            );
             summary.add(&outcome, entry.expect.as_ref());
         }
         println!("\n{}", summary.report().lines().next().unwrap_or(""));
-        println!("texts sent through the stand-in: {}", harness.standin.messages().len());
-        println!("receipts: {} (SQLite), dispatch log: {}", data.join("nightdesk.db").display(), data.join("dispatch-log.jsonl").display());
-        println!("see one: nightdesk receipts --data {} --json | head -1", data.display());
+        println!(
+            "texts sent through the stand-in: {}",
+            harness.standin.messages().len()
+        );
+        println!(
+            "receipts: {} (SQLite), dispatch log: {}",
+            data.join("nightdesk.db").display(),
+            data.join("dispatch-log.jsonl").display()
+        );
+        println!(
+            "see one: nightdesk receipts --data {} --json | head -1",
+            data.display()
+        );
         Ok(0)
     })
 }

@@ -18,7 +18,14 @@ const MIN_PASSWORD: usize = 10;
 /// # Errors
 ///
 /// An unknown role or business, a short password, or a store failure.
-pub fn add(config: &Config, data: &Path, database_url: Option<&str>, email: &str, businesses: &[String], role: &str) -> anyhow::Result<i32> {
+pub fn add(
+    config: &Config,
+    data: &Path,
+    database_url: Option<&str>,
+    email: &str,
+    businesses: &[String],
+    role: &str,
+) -> anyhow::Result<i32> {
     let email = email.trim().to_lowercase();
     if !email.contains('@') {
         bail!("{email:?} is not an email address");
@@ -39,14 +46,19 @@ pub fn add(config: &Config, data: &Path, database_url: Option<&str>, email: &str
     }
 
     let mut password = String::new();
-    std::io::stdin().lock().read_line(&mut password).context("reading the password from standard input")?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .context("reading the password from standard input")?;
     let password = password.trim_end_matches(['\r', '\n']);
     if password.chars().count() < MIN_PASSWORD {
         bail!("the password must have at least {MIN_PASSWORD} characters");
     }
     let hash = hash_password(password).map_err(|e| anyhow::anyhow!("hashing the password: {e}"))?;
 
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let id = runtime.block_on(async {
         let store = match database_url {
             Some(url) => Store::open(url).await,
@@ -54,7 +66,10 @@ pub fn add(config: &Config, data: &Path, database_url: Option<&str>, email: &str
         }
         .context("opening the store")?;
         let now = jiff::Timestamp::now().as_millisecond();
-        store.put_user(&email, &hash, role, businesses, now).await.context("storing the user")
+        store
+            .put_user(&email, &hash, role, businesses, now)
+            .await
+            .context("storing the user")
     })?;
     println!("user {id} may see {}", businesses.join(", "));
     Ok(0)

@@ -24,13 +24,34 @@ pub struct Files {
 }
 
 const EMBEDDED: &[(&str, &str)] = &[
-    ("businesses/birchline.toml", include_str!("../../data/businesses/birchline.toml")),
-    ("businesses/palmetto.toml", include_str!("../../data/businesses/palmetto.toml")),
-    ("businesses/customers.csv", include_str!("../../data/businesses/customers.csv")),
-    ("geo/msp-service-zips.txt", include_str!("../../data/geo/msp-service-zips.txt")),
-    ("geo/tpa-service-zips.txt", include_str!("../../data/geo/tpa-service-zips.txt")),
-    ("geo/msp-service-area.geojson", include_str!("../../data/geo/msp-service-area.geojson")),
-    ("geo/tpa-service-area.geojson", include_str!("../../data/geo/tpa-service-area.geojson")),
+    (
+        "businesses/birchline.toml",
+        include_str!("../../data/businesses/birchline.toml"),
+    ),
+    (
+        "businesses/palmetto.toml",
+        include_str!("../../data/businesses/palmetto.toml"),
+    ),
+    (
+        "businesses/customers.csv",
+        include_str!("../../data/businesses/customers.csv"),
+    ),
+    (
+        "geo/msp-service-zips.txt",
+        include_str!("../../data/geo/msp-service-zips.txt"),
+    ),
+    (
+        "geo/tpa-service-zips.txt",
+        include_str!("../../data/geo/tpa-service-zips.txt"),
+    ),
+    (
+        "geo/msp-service-area.geojson",
+        include_str!("../../data/geo/msp-service-area.geojson"),
+    ),
+    (
+        "geo/tpa-service-area.geojson",
+        include_str!("../../data/geo/tpa-service-area.geojson"),
+    ),
 ];
 
 impl Files {
@@ -40,7 +61,10 @@ impl Files {
             .filter(|(p, _)| p.ends_with(".toml"))
             .map(|(p, t)| (format!("(embedded)/{p}"), t.to_string()))
             .collect();
-        Files { profiles, root: None }
+        Files {
+            profiles,
+            root: None,
+        }
     }
 
     pub fn disk(dir: &Path) -> Result<Files, Vec<Problem>> {
@@ -54,7 +78,8 @@ impl Files {
                 help: "pass --config a folder holding one .toml file per business".into(),
             }]
         };
-        let entries = std::fs::read_dir(dir).map_err(|e| fail(format!("cannot read the folder: {e}")))?;
+        let entries =
+            std::fs::read_dir(dir).map_err(|e| fail(format!("cannot read the folder: {e}")))?;
         let mut paths: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "toml"))
@@ -69,7 +94,10 @@ impl Files {
                 .map_err(|e| fail(format!("cannot read {}: {e}", path.display())))?;
             profiles.push((path.display().to_string(), text));
         }
-        Ok(Files { profiles, root: Some(dir.to_path_buf()) })
+        Ok(Files {
+            profiles,
+            root: Some(dir.to_path_buf()),
+        })
     }
 
     /// Reads a file named relative to the business files.
@@ -114,7 +142,11 @@ pub fn build_all(files: &Files) -> (Vec<Business>, Vec<Problem>) {
     let mut problems = Vec::new();
     let mut numbers: HashMap<String, String> = HashMap::new();
     for (path, text) in &files.profiles {
-        let mut ctx = Ctx { path, text, problems: Vec::new() };
+        let mut ctx = Ctx {
+            path,
+            text,
+            problems: Vec::new(),
+        };
         if let Some(b) = build_one(files, &mut ctx) {
             if let Some(other) = numbers.insert(b.number.clone(), path.clone()) {
                 ctx.problems.push(Problem::at(
@@ -141,7 +173,13 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn err<T>(&mut self, at: &S<T>, message: String, help: &str) {
-        self.problems.push(Problem::at(self.path, self.text, at.span().start, message, help.into()));
+        self.problems.push(Problem::at(
+            self.path,
+            self.text,
+            at.span().start,
+            message,
+            help.into(),
+        ));
     }
 
     fn warn<T>(&mut self, at: &S<T>, message: String, help: &str) {
@@ -150,7 +188,13 @@ impl Ctx<'_> {
     }
 
     fn err_at(&mut self, offset: usize, message: String, help: &str) {
-        self.problems.push(Problem::at(self.path, self.text, offset, message, help.into()));
+        self.problems.push(Problem::at(
+            self.path,
+            self.text,
+            offset,
+            message,
+            help.into(),
+        ));
     }
 }
 
@@ -171,13 +215,19 @@ fn build_one(files: &Files, ctx: &mut Ctx<'_>) -> Option<Business> {
             return None;
         }
     };
-    let id = Path::new(ctx.path).file_stem().map_or("business".into(), |s| s.to_string_lossy().into_owned());
+    let id = Path::new(ctx.path)
+        .file_stem()
+        .map_or("business".into(), |s| s.to_string_lossy().into_owned());
     let b = &raw.business;
 
     let tz = match TimeZone::get(b.timezone.get_ref()) {
         Ok(tz) => Some(tz),
         Err(_) => {
-            ctx.err(&b.timezone, format!("unknown time zone {:?}", b.timezone.get_ref()), "use an IANA zone name such as America/Chicago or America/New_York");
+            ctx.err(
+                &b.timezone,
+                format!("unknown time zone {:?}", b.timezone.get_ref()),
+                "use an IANA zone name such as America/Chicago or America/New_York",
+            );
             None
         }
     };
@@ -211,7 +261,12 @@ fn build_one(files: &Files, ctx: &mut Ctx<'_>) -> Option<Business> {
         .iter()
         .map(|e| {
             check_fact(ctx, &facts, &e.fact);
-            Estimate { job: e.job.clone(), fact: e.fact.get_ref().clone(), low: e.low, high: e.high }
+            Estimate {
+                job: e.job.clone(),
+                fact: e.fact.get_ref().clone(),
+                low: e.low,
+                high: e.high,
+            }
         })
         .collect();
     let safety = build_safety(ctx, &raw, &facts, &scripts);
@@ -226,11 +281,19 @@ fn build_one(files: &Files, ctx: &mut Ctx<'_>) -> Option<Business> {
         tz,
         shop: (b.shop.lat, b.shop.lon),
         website: b.website.clone(),
-        owner: Person { name: b.owner.name.clone(), phone: owner_phone? },
+        owner: Person {
+            name: b.owner.name.clone(),
+            phone: owner_phone?,
+        },
         emergency_bar: *b.emergency_bar.get_ref(),
         approval_threshold: b.approval_threshold,
         area: area?,
-        offered: raw.trades.offered.iter().map(|t| t.get_ref().clone()).collect(),
+        offered: raw
+            .trades
+            .offered
+            .iter()
+            .map(|t| t.get_ref().clone())
+            .collect(),
         referrals: raw.trades.referrals.clone(),
         hours: hours?,
         booking: booking.flatten(),
@@ -248,7 +311,10 @@ fn build_one(files: &Files, ctx: &mut Ctx<'_>) -> Option<Business> {
         safety,
         urgency,
         routes,
-        hazard_trade: b.hazard_trade.as_ref().map_or("hvac".into(), |t| t.get_ref().clone()),
+        hazard_trade: b
+            .hazard_trade
+            .as_ref()
+            .map_or("hvac".into(), |t| t.get_ref().clone()),
         street_hints: b.street_hints.clone(),
         weather_station: b.weather_station.clone(),
         min_confidence: b.min_confidence.unwrap_or(0.4),
@@ -260,7 +326,11 @@ fn phone_field(ctx: &mut Ctx<'_>, field: &S<String>) -> Option<String> {
     match phone::normalize(field.get_ref()) {
         Some(e164) => Some(e164),
         None => {
-            ctx.err(field, format!("{:?} is not a phone number", field.get_ref()), "write it in E.164 form, e.g. +16125550100");
+            ctx.err(
+                field,
+                format!("{:?} is not a phone number", field.get_ref()),
+                "write it in E.164 form, e.g. +16125550100",
+            );
             None
         }
     }
@@ -268,7 +338,11 @@ fn phone_field(ctx: &mut Ctx<'_>, field: &S<String>) -> Option<String> {
 
 fn check_trade(ctx: &mut Ctx<'_>, trade: &S<String>) {
     if !TRADES.contains(&trade.get_ref().as_str()) {
-        ctx.err(trade, format!("unknown trade {:?}", trade.get_ref()), &format!("expected one of {}", TRADES.join(", ")));
+        ctx.err(
+            trade,
+            format!("unknown trade {:?}", trade.get_ref()),
+            &format!("expected one of {}", TRADES.join(", ")),
+        );
     }
 }
 
@@ -280,7 +354,11 @@ fn check_trade_opt(ctx: &mut Ctx<'_>, trade: Option<&S<String>>) {
 
 fn check_fact(ctx: &mut Ctx<'_>, facts: &HashSet<&str>, fact: &S<String>) {
     if !facts.contains(fact.get_ref().as_str()) {
-        ctx.err(fact, format!("unknown fact {:?}", fact.get_ref()), &suggest(fact.get_ref(), facts.iter().copied()));
+        ctx.err(
+            fact,
+            format!("unknown fact {:?}", fact.get_ref()),
+            &suggest(fact.get_ref(), facts.iter().copied()),
+        );
     }
 }
 
@@ -317,7 +395,11 @@ fn build_area(files: &Files, ctx: &mut Ctx<'_>, raw: &file::File) -> Option<Serv
     let mut listed = HashSet::new();
     for zip in &section.zips {
         if table.get(zip.get_ref()).is_none() {
-            ctx.err(zip, format!("ZIP {} does not exist", zip.get_ref()), "check the digits against the USPS ZIP lookup");
+            ctx.err(
+                zip,
+                format!("ZIP {} does not exist", zip.get_ref()),
+                "check the digits against the USPS ZIP lookup",
+            );
         }
         listed.insert(zip.get_ref().clone());
     }
@@ -331,23 +413,43 @@ fn build_area(files: &Files, ctx: &mut Ctx<'_>, raw: &file::File) -> Option<Serv
         rules.push(AreaRule::Zips(listed));
     }
     if let Some(miles) = section.radius_miles {
-        rules.push(AreaRule::Radius { shop: (raw.business.shop.lat, raw.business.shop.lon), miles });
+        rules.push(AreaRule::Radius {
+            shop: (raw.business.shop.lat, raw.business.shop.lon),
+            miles,
+        });
     }
     for poly in &section.polygons {
-        match files.read(poly.get_ref()).map(|(_, t)| area::polygon_from_geojson(&t)) {
+        match files
+            .read(poly.get_ref())
+            .map(|(_, t)| area::polygon_from_geojson(&t))
+        {
             Ok(Ok(p)) => rules.push(AreaRule::Polygon(p)),
-            Ok(Err(e)) => ctx.err(poly, format!("not a usable polygon: {e}"), "give a GeoJSON Polygon or MultiPolygon"),
+            Ok(Err(e)) => ctx.err(
+                poly,
+                format!("not a usable polygon: {e}"),
+                "give a GeoJSON Polygon or MultiPolygon",
+            ),
             Err(e) => ctx.err(poly, e, "give a path relative to this file"),
         }
     }
     if rules.is_empty() {
-        ctx.err_at(0, "no service area".into(), "add [service_area] with zips, zip_lists, radius_miles or polygons");
+        ctx.err_at(
+            0,
+            "no service area".into(),
+            "add [service_area] with zips, zip_lists, radius_miles or polygons",
+        );
         return None;
     }
     Some(ServiceArea { rules })
 }
 
-fn read_zip_list(ctx: &mut Ctx<'_>, at: &S<String>, path: &str, text: &str, listed: &mut HashSet<String>) {
+fn read_zip_list(
+    ctx: &mut Ctx<'_>,
+    at: &S<String>,
+    path: &str,
+    text: &str,
+    listed: &mut HashSet<String>,
+) {
     let table = area::zip_table();
     for (i, line) in text.lines().enumerate() {
         let zip = line.split('#').next().unwrap_or("").trim();
@@ -392,7 +494,11 @@ fn build_hours(ctx: &mut Ctx<'_>, section: &file::HoursSection, tz: &TimeZone) -
         let Some(range) = range else { continue };
         match parse_range(range.get_ref()) {
             Some((open, close)) => weekly.push((weekday(day), open, close)),
-            None => ctx.err(range, format!("cannot read {:?} as opening hours", range.get_ref()), "write \"07:00-18:00\""),
+            None => ctx.err(
+                range,
+                format!("cannot read {:?} as opening hours", range.get_ref()),
+                "write \"07:00-18:00\"",
+            ),
         }
     }
     let mut holidays = Vec::new();
@@ -402,21 +508,40 @@ fn build_hours(ctx: &mut Ctx<'_>, section: &file::HoursSection, tz: &TimeZone) -
             Err(e) => ctx.err(h, e.to_string(), "see the holiday names in ARCHITECTURE.md"),
         }
     }
-    Some(Hours { tz: tz.clone(), weekly, holidays })
+    Some(Hours {
+        tz: tz.clone(),
+        weekly,
+        holidays,
+    })
 }
 
-fn build_booking(ctx: &mut Ctx<'_>, section: &file::BookingSection, tz: &TimeZone) -> Option<(BookingWindows, usize)> {
+fn build_booking(
+    ctx: &mut Ctx<'_>,
+    section: &file::BookingSection,
+    tz: &TimeZone,
+) -> Option<(BookingWindows, usize)> {
     let mut weekly = Vec::new();
     for (day, windows) in section.days() {
         let Some(windows) = windows else { continue };
         for w in windows.get_ref() {
             match parse_range(w) {
                 Some((a, b)) => weekly.push((weekday(day), a, b)),
-                None => ctx.err(windows, format!("cannot read {w:?} as a booking window"), "write \"08:00-10:00\""),
+                None => ctx.err(
+                    windows,
+                    format!("cannot read {w:?} as a booking window"),
+                    "write \"08:00-10:00\"",
+                ),
             }
         }
     }
-    Some((BookingWindows { tz: tz.clone(), weekly, per_window: section.per_window }, section.offer))
+    Some((
+        BookingWindows {
+            tz: tz.clone(),
+            weekly,
+            per_window: section.per_window,
+        },
+        section.offer,
+    ))
 }
 
 fn build_schedule(ctx: &mut Ctx<'_>, raw: &file::File, tz: &TimeZone) -> Option<Schedule> {
@@ -424,18 +549,38 @@ fn build_schedule(ctx: &mut Ctx<'_>, raw: &file::File, tz: &TimeZone) -> Option<
     let mut ids = HashSet::new();
     for t in &raw.technicians {
         if !ids.insert(t.id.get_ref().clone()) {
-            ctx.err(&t.id, format!("technician {:?} is listed twice", t.id.get_ref()), "give each technician a unique id");
+            ctx.err(
+                &t.id,
+                format!("technician {:?} is listed twice", t.id.get_ref()),
+                "give each technician a unique id",
+            );
         }
         let phone = phone_field(ctx, &t.phone).unwrap_or_default();
         if !t.takes_texts {
-            ctx.warn(&t.phone, format!("{} cannot take texts: alerts reach them by voice call only", t.name), "give a mobile number if they can text");
+            ctx.warn(
+                &t.phone,
+                format!(
+                    "{} cannot take texts: alerts reach them by voice call only",
+                    t.name
+                ),
+                "give a mobile number if they can text",
+            );
         }
-        technicians.push(sched::Technician { id: t.id.get_ref().clone(), name: t.name.clone(), phone, takes_texts: t.takes_texts });
+        technicians.push(sched::Technician {
+            id: t.id.get_ref().clone(),
+            name: t.name.clone(),
+            phone,
+            takes_texts: t.takes_texts,
+        });
     }
     let known = |ctx: &mut Ctx<'_>, id: &S<String>| {
         if !ids.contains(id.get_ref()) {
             let hint = suggest(id.get_ref(), ids.iter().map(String::as_str));
-            ctx.err(id, format!("no technician has the id {:?}", id.get_ref()), &hint);
+            ctx.err(
+                id,
+                format!("no technician has the id {:?}", id.get_ref()),
+                &hint,
+            );
         }
     };
     let mut rotations = Vec::new();
@@ -446,12 +591,20 @@ fn build_schedule(ctx: &mut Ctx<'_>, raw: &file::File, tz: &TimeZone) -> Option<
             "day" => RotationKind::Daily,
             "always" => RotationKind::Always,
             other => {
-                ctx.err(&r.every, format!("unknown rotation period {other:?}"), "expected one of week, day, always");
+                ctx.err(
+                    &r.every,
+                    format!("unknown rotation period {other:?}"),
+                    "expected one of week, day, always",
+                );
                 RotationKind::Always
             }
         };
         if r.order.get_ref().is_empty() {
-            ctx.err(&r.order, format!("the {} rotation has no one in it", r.trade.get_ref()), "list at least one technician id in order");
+            ctx.err(
+                &r.order,
+                format!("the {} rotation has no one in it", r.trade.get_ref()),
+                "list at least one technician id in order",
+            );
         }
         for id in r.order.get_ref() {
             known(ctx, id);
@@ -461,25 +614,42 @@ fn build_schedule(ctx: &mut Ctx<'_>, raw: &file::File, tz: &TimeZone) -> Option<
         }
         let start = match (&r.start, kind) {
             (Some(s), _) => s.get_ref().parse().ok().or_else(|| {
-                ctx.err(s, format!("cannot read {:?} as a local time", s.get_ref()), "write the first handoff as 2026-01-05T07:00");
+                ctx.err(
+                    s,
+                    format!("cannot read {:?} as a local time", s.get_ref()),
+                    "write the first handoff as 2026-01-05T07:00",
+                );
                 None
             }),
             (None, RotationKind::Always) => Some(jiff::civil::date(2000, 1, 1).at(0, 0, 0, 0)),
             (None, _) => {
-                ctx.err(&r.every, "a weekly or daily rotation needs a start".into(), "add start = \"2026-01-05T07:00\", the first handoff");
+                ctx.err(
+                    &r.every,
+                    "a weekly or daily rotation needs a start".into(),
+                    "add start = \"2026-01-05T07:00\", the first handoff",
+                );
                 None
             }
         };
         let hours = r.hours.as_ref().and_then(|h| {
             parse_range(h.get_ref()).or_else(|| {
-                ctx.err(h, format!("cannot read {:?} as hours", h.get_ref()), "write \"18:00-07:00\"");
+                ctx.err(
+                    h,
+                    format!("cannot read {:?} as hours", h.get_ref()),
+                    "write \"18:00-07:00\"",
+                );
                 None
             })
         });
         rotations.push(sched::Rotation {
             trade: r.trade.get_ref().clone(),
             kind,
-            order: r.order.get_ref().iter().map(|s| s.get_ref().clone()).collect(),
+            order: r
+                .order
+                .get_ref()
+                .iter()
+                .map(|s| s.get_ref().clone())
+                .collect(),
             start: start.unwrap_or(jiff::civil::date(2000, 1, 1).at(0, 0, 0, 0)),
             backup: r.backup.as_ref().map(|b| b.get_ref().clone()),
             hours,
@@ -490,32 +660,71 @@ fn build_schedule(ctx: &mut Ctx<'_>, raw: &file::File, tz: &TimeZone) -> Option<
         known(ctx, &o.technician);
         check_trade_opt(ctx, o.trade.as_ref());
         let time = |ctx: &mut Ctx<'_>, s: &S<String>| {
-            s.get_ref().parse::<jiff::civil::DateTime>().ok().or_else(|| {
-                ctx.err(s, format!("cannot read {:?} as a local time", s.get_ref()), "write 2026-03-10T18:00");
-                None
-            })
+            s.get_ref()
+                .parse::<jiff::civil::DateTime>()
+                .ok()
+                .or_else(|| {
+                    ctx.err(
+                        s,
+                        format!("cannot read {:?} as a local time", s.get_ref()),
+                        "write 2026-03-10T18:00",
+                    );
+                    None
+                })
         };
         if let (Some(from), Some(until)) = (time(ctx, &o.from), time(ctx, &o.until)) {
             if until <= from {
-                ctx.err(&o.until, "the override ends before it starts".into(), "make until later than from");
+                ctx.err(
+                    &o.until,
+                    "the override ends before it starts".into(),
+                    "make until later than from",
+                );
             }
-            overrides.push(sched::Override { trade: o.trade.as_ref().map(|t| t.get_ref().clone()), technician: o.technician.get_ref().clone(), from, until });
+            overrides.push(sched::Override {
+                trade: o.trade.as_ref().map(|t| t.get_ref().clone()),
+                technician: o.technician.get_ref().clone(),
+                from,
+                until,
+            });
         }
     }
-    Some(Schedule { tz: tz.clone(), technicians, rotations, overrides })
+    Some(Schedule {
+        tz: tz.clone(),
+        technicians,
+        rotations,
+        overrides,
+    })
 }
 
 fn check_coverage(ctx: &mut Ctx<'_>, raw: &file::File) {
     for trade in &raw.trades.offered {
-        if !raw.rotations.iter().any(|r| r.trade.get_ref() == trade.get_ref()) {
-            ctx.warn(trade, format!("nobody is on call for {}: its emergencies will go to the owner", trade.get_ref()), "add a [[rotations]] entry for this trade");
+        if !raw
+            .rotations
+            .iter()
+            .any(|r| r.trade.get_ref() == trade.get_ref())
+        {
+            ctx.warn(
+                trade,
+                format!(
+                    "nobody is on call for {}: its emergencies will go to the owner",
+                    trade.get_ref()
+                ),
+                "add a [[rotations]] entry for this trade",
+            );
         }
     }
 }
 
-fn build_customers(files: &Files, ctx: &mut Ctx<'_>, raw: &file::File, number: Option<&str>) -> HashMap<String, Customer> {
+fn build_customers(
+    files: &Files,
+    ctx: &mut Ctx<'_>,
+    raw: &file::File,
+    number: Option<&str>,
+) -> HashMap<String, Customer> {
     let mut customers = HashMap::new();
-    let Some(list) = &raw.business.customers else { return customers };
+    let Some(list) = &raw.business.customers else {
+        return customers;
+    };
     let (path, text) = match files.read(list.get_ref()) {
         Ok(x) => x,
         Err(e) => {
@@ -526,54 +735,114 @@ fn build_customers(files: &Files, ctx: &mut Ctx<'_>, raw: &file::File, number: O
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     for (i, row) in reader.records().enumerate() {
         let Ok(row) = row else {
-            ctx.problems.push(Problem { file: path.clone(), line: i + 2, column: 1, severity: Severity::Error, message: "not a CSV row".into(), help: "columns: business,name,phone,address,zip,commercial".into() });
+            ctx.problems.push(Problem {
+                file: path.clone(),
+                line: i + 2,
+                column: 1,
+                severity: Severity::Error,
+                message: "not a CSV row".into(),
+                help: "columns: business,name,phone,address,zip,commercial".into(),
+            });
             continue;
         };
-        let (business, name, phone_text, commercial) = (row.get(0).unwrap_or(""), row.get(1).unwrap_or(""), row.get(2).unwrap_or(""), row.get(5).unwrap_or(""));
+        let (business, name, phone_text, commercial) = (
+            row.get(0).unwrap_or(""),
+            row.get(1).unwrap_or(""),
+            row.get(2).unwrap_or(""),
+            row.get(5).unwrap_or(""),
+        );
         if number.is_some_and(|n| phone::normalize(business).as_deref() != Some(n)) {
             continue;
         }
         match phone::normalize(phone_text) {
             Some(p) => {
                 let zip = row.get(4).filter(|z| z.len() == 5).map(str::to_string);
-                customers.insert(p, Customer { name: name.to_string(), commercial: commercial.eq_ignore_ascii_case("yes"), zip });
+                customers.insert(
+                    p,
+                    Customer {
+                        name: name.to_string(),
+                        commercial: commercial.eq_ignore_ascii_case("yes"),
+                        zip,
+                    },
+                );
             }
-            None => ctx.problems.push(Problem { file: path.clone(), line: i + 2, column: 1, severity: Severity::Error, message: format!("{phone_text:?} is not a phone number"), help: "write it in E.164 form, e.g. +16125550142".into() }),
+            None => ctx.problems.push(Problem {
+                file: path.clone(),
+                line: i + 2,
+                column: 1,
+                severity: Severity::Error,
+                message: format!("{phone_text:?} is not a phone number"),
+                help: "write it in E.164 form, e.g. +16125550142".into(),
+            }),
         }
     }
     customers
 }
 
-fn compile(ctx: &mut Ctx<'_>, when: &S<String>, names: &HashSet<&str>, forbidden: &[&str]) -> Option<Condition> {
+fn compile(
+    ctx: &mut Ctx<'_>,
+    when: &S<String>,
+    names: &HashSet<&str>,
+    forbidden: &[&str],
+) -> Option<Condition> {
     let condition = match Condition::compile(when.get_ref()) {
         Ok(c) => c,
         Err(e) => {
-            ctx.err(when, format!("the condition {:?} {e}", when.get_ref()), "write it in CEL, e.g. \"no_heat && outdoor_temp_f <= 32\"");
+            ctx.err(
+                when,
+                format!("the condition {:?} {e}", when.get_ref()),
+                "write it in CEL, e.g. \"no_heat && outdoor_temp_f <= 32\"",
+            );
             return None;
         }
     };
     for var in condition.variables() {
         if forbidden.contains(&var.as_str()) {
-            ctx.err(when, format!("an urgency rule cannot read {var:?}"), "urgency rules read facts and context; the route table reads the score");
+            ctx.err(
+                when,
+                format!("an urgency rule cannot read {var:?}"),
+                "urgency rules read facts and context; the route table reads the score",
+            );
         } else if !names.contains(var.as_str()) {
             let hint = suggest(&var, names.iter().copied());
-            ctx.err(when, format!("unknown fact or name {var:?} in {:?}", when.get_ref()), &hint);
+            ctx.err(
+                when,
+                format!("unknown fact or name {var:?} in {:?}", when.get_ref()),
+                &hint,
+            );
         }
     }
     Some(condition)
 }
 
-fn build_safety(ctx: &mut Ctx<'_>, raw: &file::File, facts: &HashSet<&str>, scripts: &BTreeMap<String, String>) -> Vec<Safety> {
+fn build_safety(
+    ctx: &mut Ctx<'_>,
+    raw: &file::File,
+    facts: &HashSet<&str>,
+    scripts: &BTreeMap<String, String>,
+) -> Vec<Safety> {
     let names = known_names();
     let mut out = Vec::new();
     for s in &raw.safety {
         check_fact(ctx, facts, &s.fact);
         if !scripts.contains_key(s.script.get_ref()) {
             let hint = suggest(s.script.get_ref(), scripts.keys().map(String::as_str));
-            ctx.err(&s.script, format!("no script named {:?}", s.script.get_ref()), &hint);
+            ctx.err(
+                &s.script,
+                format!("no script named {:?}", s.script.get_ref()),
+                &hint,
+            );
         }
-        let when = s.when.as_ref().and_then(|w| compile(ctx, w, &names, &["urgency"]));
-        out.push(Safety { hazard: s.hazard.clone(), fact: s.fact.get_ref().clone(), when, script: s.script.get_ref().clone() });
+        let when = s
+            .when
+            .as_ref()
+            .and_then(|w| compile(ctx, w, &names, &["urgency"]));
+        out.push(Safety {
+            hazard: s.hazard.clone(),
+            fact: s.fact.get_ref().clone(),
+            when,
+            script: s.script.get_ref().clone(),
+        });
     }
     out
 }
@@ -584,7 +853,11 @@ fn trade_from(ctx: &mut Ctx<'_>, field: Option<&S<String>>) -> TradeFrom {
         Some((_, "appliance")) => TradeFrom::Appliance,
         Some((_, "none")) => TradeFrom::Nothing,
         Some((f, other)) => {
-            ctx.err(f, format!("unknown trade_from {other:?}"), "expected appliance or none");
+            ctx.err(
+                f,
+                format!("unknown trade_from {other:?}"),
+                "expected appliance or none",
+            );
             TradeFrom::Group
         }
     }
@@ -604,18 +877,39 @@ fn build_urgency(ctx: &mut Ctx<'_>, raw: &file::File) -> Vec<Group> {
                 None => group_from,
             };
             if let Some(when) = compile(ctx, &t.when, &names, &["urgency"]) {
-                tiers.push(Tier { name: t.name.clone(), when, points: t.points, says: t.says.clone(), trade: t.trade.as_ref().map(|x| x.get_ref().clone()), trade_from: from });
+                tiers.push(Tier {
+                    name: t.name.clone(),
+                    when,
+                    points: t.points,
+                    says: t.says.clone(),
+                    trade: t.trade.as_ref().map(|x| x.get_ref().clone()),
+                    trade_from: from,
+                });
             }
         }
-        groups.push(Group { name: g.group.clone(), trade: g.trade.as_ref().map(|x| x.get_ref().clone()), trade_from: group_from, says: g.says.clone(), tiers });
+        groups.push(Group {
+            name: g.group.clone(),
+            trade: g.trade.as_ref().map(|x| x.get_ref().clone()),
+            trade_from: group_from,
+            says: g.says.clone(),
+            tiers,
+        });
     }
     groups
 }
 
 /// Checks route rows alone, as `check` would in a whole profile: the
 /// dashboard's draft route table goes through here.
-pub(super) fn check_route_rows(path: &str, text: &str, rows: &[file::RouteEntry]) -> (Vec<Route>, Vec<Problem>) {
-    let mut ctx = Ctx { path, text, problems: Vec::new() };
+pub(super) fn check_route_rows(
+    path: &str,
+    text: &str,
+    rows: &[file::RouteEntry],
+) -> (Vec<Route>, Vec<Problem>) {
+    let mut ctx = Ctx {
+        path,
+        text,
+        problems: Vec::new(),
+    };
     let routes = build_routes(&mut ctx, rows);
     (routes, ctx.problems)
 }
@@ -627,27 +921,60 @@ fn build_routes(ctx: &mut Ctx<'_>, rows: &[file::RouteEntry]) -> Vec<Route> {
     for r in rows {
         if !LANES.contains(&r.lane.get_ref().as_str()) {
             let hint = suggest(r.lane.get_ref(), LANES.iter().copied());
-            ctx.err(&r.lane, format!("unknown lane {:?}", r.lane.get_ref()), &hint);
+            ctx.err(
+                &r.lane,
+                format!("unknown lane {:?}", r.lane.get_ref()),
+                &hint,
+            );
         }
-        let Some(when) = compile(ctx, &r.when, &names, &[]) else { continue };
+        let Some(when) = compile(ctx, &r.when, &names, &[]) else {
+            continue;
+        };
         let parts = when.conjuncts();
-        if let Some((earlier, _)) = seen.iter().find(|(_, p)| p.iter().all(|x| parts.contains(x))) {
-            let what = if routes.iter().any(|x| &x.name == earlier && x.when.is_always_true()) {
-                format!("route {:?} can never match: {:?} above it always matches", r.name.get_ref(), earlier)
+        if let Some((earlier, _)) = seen
+            .iter()
+            .find(|(_, p)| p.iter().all(|x| parts.contains(x)))
+        {
+            let what = if routes
+                .iter()
+                .any(|x| &x.name == earlier && x.when.is_always_true())
+            {
+                format!(
+                    "route {:?} can never match: {:?} above it always matches",
+                    r.name.get_ref(),
+                    earlier
+                )
             } else {
-                format!("route {:?} can never match: every contact it takes is taken by {:?} above it", r.name.get_ref(), earlier)
+                format!(
+                    "route {:?} can never match: every contact it takes is taken by {:?} above it",
+                    r.name.get_ref(),
+                    earlier
+                )
             };
-            ctx.err(&r.name, what, "move the row above the one that shadows it, or remove it");
+            ctx.err(
+                &r.name,
+                what,
+                "move the row above the one that shadows it, or remove it",
+            );
         }
         let mut key = parts.clone();
         if when.is_always_true() {
             key.clear();
         }
         seen.push((r.name.get_ref().clone(), key));
-        routes.push(Route { name: r.name.get_ref().clone(), when, lane: r.lane.get_ref().clone(), says: r.says.clone() });
+        routes.push(Route {
+            name: r.name.get_ref().clone(),
+            when,
+            lane: r.lane.get_ref().clone(),
+            says: r.says.clone(),
+        });
     }
     if routes.is_empty() {
-        ctx.err_at(0, "no route table".into(), "add [[route]] rows; the last should be when = \"true\"");
+        ctx.err_at(
+            0,
+            "no route table".into(),
+            "add [[route]] rows; the last should be when = \"true\"",
+        );
     }
     routes
 }
@@ -659,16 +986,25 @@ fn build_sinks(files: &Files, ctx: &mut Ctx<'_>, entries: &[file::SinkEntry]) ->
     let mut out = Vec::new();
     let mut names = HashSet::new();
     for e in entries {
-        let need = |ctx: &mut Ctx<'_>, field: &Option<S<String>>, name: &str, help: &str| -> String {
-            match field {
-                Some(v) if !v.get_ref().trim().is_empty() => v.get_ref().trim().to_string(),
-                _ => {
-                    ctx.err(&e.kind, format!("a {} sink needs {name}", e.kind.get_ref()), help);
-                    String::new()
+        let need =
+            |ctx: &mut Ctx<'_>, field: &Option<S<String>>, name: &str, help: &str| -> String {
+                match field {
+                    Some(v) if !v.get_ref().trim().is_empty() => v.get_ref().trim().to_string(),
+                    _ => {
+                        ctx.err(
+                            &e.kind,
+                            format!("a {} sink needs {name}", e.kind.get_ref()),
+                            help,
+                        );
+                        String::new()
+                    }
                 }
-            }
+            };
+        let or = |field: &Option<S<String>>, default: &str| {
+            field
+                .as_ref()
+                .map_or(default.to_string(), |v| v.get_ref().clone())
         };
-        let or = |field: &Option<S<String>>, default: &str| field.as_ref().map_or(default.to_string(), |v| v.get_ref().clone());
         let kind = match e.kind.get_ref().as_str() {
             "dispatch_log" => SinkKind::DispatchLog,
             "csv_log" => SinkKind::CsvLog,
@@ -692,18 +1028,34 @@ fn build_sinks(files: &Files, ctx: &mut Ctx<'_>, entries: &[file::SinkEntry]) ->
                 continue;
             }
         };
-        let name = e.name.as_ref().map_or(kind.as_str().to_string(), |n| n.get_ref().clone());
+        let name = e
+            .name
+            .as_ref()
+            .map_or(kind.as_str().to_string(), |n| n.get_ref().clone());
         if !names.insert(name.clone()) {
             let at = e.name.as_ref().unwrap_or(&e.kind);
-            ctx.err(at, format!("two sinks are named {name:?}"), "give each sink its own name = \"…\"");
+            ctx.err(
+                at,
+                format!("two sinks are named {name:?}"),
+                "give each sink its own name = \"…\"",
+            );
             continue;
         }
         if !e.enabled {
             continue;
         }
-        let timeout = e.timeout_seconds.map_or(sinks::DEFAULT_TIMEOUT, std::time::Duration::from_secs);
-        let max_age = e.max_age_hours.map_or(sinks::DEFAULT_MAX_AGE, |h| std::time::Duration::from_secs(h * 3600));
-        out.push(Sink { name, kind, timeout, max_age });
+        let timeout = e
+            .timeout_seconds
+            .map_or(sinks::DEFAULT_TIMEOUT, std::time::Duration::from_secs);
+        let max_age = e.max_age_hours.map_or(sinks::DEFAULT_MAX_AGE, |h| {
+            std::time::Duration::from_secs(h * 3600)
+        });
+        out.push(Sink {
+            name,
+            kind,
+            timeout,
+            max_age,
+        });
     }
     if !names.contains("dispatch_log") {
         out.insert(0, Sink::dispatch_log());

@@ -36,7 +36,13 @@ pub fn check_routes(text: &str) -> Result<Vec<Route>, Vec<Problem>> {
         Err(e) => {
             let offset = e.span().map_or(0, |s| s.start);
             let message = e.message().to_string();
-            return Err(vec![Problem::at(DRAFT, text, offset, message, "write [[route]] rows with name, when, lane and says".into())]);
+            return Err(vec![Problem::at(
+                DRAFT,
+                text,
+                offset,
+                message,
+                "write [[route]] rows with name, when, lane and says".into(),
+            )]);
         }
     };
     let (routes, problems) = check_route_rows(DRAFT, text, &draft.route);
@@ -90,12 +96,25 @@ mod tests {
         let problems = check_routes(text).unwrap_err();
         assert_eq!(problems.len(), 1);
         assert_eq!((problems[0].file.as_str(), problems[0].line), ("draft", 7));
-        assert!(problems[0].message.contains("can never match"), "{}", problems[0].message);
+        assert!(
+            problems[0].message.contains("can never match"),
+            "{}",
+            problems[0].message
+        );
 
-        let problems = check_routes("[[route]]\nname = \"x\"\nwhen = \"no_such_fact\"\nlane = \"booking\"\n").unwrap_err();
-        assert!(problems[0].message.contains("unknown fact"), "{}", problems[0].message);
+        let problems =
+            check_routes("[[route]]\nname = \"x\"\nwhen = \"no_such_fact\"\nlane = \"booking\"\n")
+                .unwrap_err();
+        assert!(
+            problems[0].message.contains("unknown fact"),
+            "{}",
+            problems[0].message
+        );
 
-        let problems = check_routes("[[route]]\nname = \"x\"\nwhen = \"true\"\nlane = \"booking\"\nspeed = 3\n").unwrap_err();
+        let problems = check_routes(
+            "[[route]]\nname = \"x\"\nwhen = \"true\"\nlane = \"booking\"\nspeed = 3\n",
+        )
+        .unwrap_err();
         assert_eq!(problems[0].line, 5);
     }
 }

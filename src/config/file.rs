@@ -239,7 +239,12 @@ pub struct EscalationSection {
 
 impl Default for EscalationSection {
     fn default() -> Self {
-        EscalationSection { text_minutes: 5, call_minutes: 3, next_minutes: 5, rounds: 2 }
+        EscalationSection {
+            text_minutes: 5,
+            call_minutes: 3,
+            next_minutes: 5,
+            rounds: 2,
+        }
     }
 }
 

@@ -36,7 +36,14 @@ pub const TRADES: &[&str] = &[
 ];
 
 /// The lanes a route row can send a contact to.
-pub const LANES: &[&str] = &["emergency", "human", "priority", "booking", "decline", "drop"];
+pub const LANES: &[&str] = &[
+    "emergency",
+    "human",
+    "priority",
+    "booking",
+    "decline",
+    "drop",
+];
 
 /// All businesses, selected by the number that was called.
 #[derive(Debug)]
@@ -71,7 +78,11 @@ impl Config {
         for (i, b) in businesses.iter().enumerate() {
             by_number.insert(b.number.clone(), i);
         }
-        Ok(Config { businesses, by_number, warnings: problems })
+        Ok(Config {
+            businesses,
+            by_number,
+            warnings: problems,
+        })
     }
 
     /// The embedded examples, which are checked by the test suite.
@@ -173,7 +184,9 @@ pub struct Customer {
 
 impl std::fmt::Debug for Customer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Customer").field("commercial", &self.commercial).finish_non_exhaustive()
+        f.debug_struct("Customer")
+            .field("commercial", &self.commercial)
+            .finish_non_exhaustive()
     }
 }
 
@@ -265,5 +278,7 @@ pub const CONTEXT_NAMES: &[&str] = &[
 
 /// Names a condition may read: the facts and the context.
 pub fn known_names() -> HashSet<&'static str> {
-    crate::assessment::facts::names().chain(CONTEXT_NAMES.iter().copied()).collect()
+    crate::assessment::facts::names()
+        .chain(CONTEXT_NAMES.iter().copied())
+        .collect()
 }

@@ -23,7 +23,14 @@ impl Problem {
     /// A problem at byte `offset` of `text`, the contents of `file`.
     pub fn at(file: &str, text: &str, offset: usize, message: String, help: String) -> Problem {
         let (line, column) = line_column(text, offset);
-        Problem { file: file.to_string(), line, column, severity: Severity::Error, message, help }
+        Problem {
+            file: file.to_string(),
+            line,
+            column,
+            severity: Severity::Error,
+            message,
+            help,
+        }
     }
 
     pub fn warning(mut self) -> Problem {
@@ -47,7 +54,11 @@ impl fmt::Display for Problem {
             Severity::Error => "",
             Severity::Warning => "warning: ",
         };
-        write!(f, "{}:{}:{}: {kind}{}", self.file, self.line, self.column, self.message)?;
+        write!(
+            f,
+            "{}:{}:{}: {kind}{}",
+            self.file, self.line, self.column, self.message
+        )?;
         if !self.help.is_empty() {
             write!(f, "\n  help: {}", self.help)?;
         }
@@ -63,7 +74,13 @@ mod tests {
     fn counts_lines_and_columns_from_one() {
         assert_eq!(line_column("ab\ncd", 0), (1, 1));
         assert_eq!(line_column("ab\ncd", 4), (2, 2));
-        let p = Problem::at("x.toml", "a = 1\nlane = \"emergncy\"", 13, "unknown lane".into(), "".into());
+        let p = Problem::at(
+            "x.toml",
+            "a = 1\nlane = \"emergncy\"",
+            13,
+            "unknown lane".into(),
+            "".into(),
+        );
         assert_eq!(p.to_string(), "x.toml:2:8: unknown lane");
     }
 }

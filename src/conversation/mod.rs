@@ -81,7 +81,10 @@ impl std::fmt::Debug for Conversation {
 /// What was heard in answer to a question.
 #[derive(Debug, Clone)]
 pub enum Heard {
-    Speech { text: String, confidence: Option<f64> },
+    Speech {
+        text: String,
+        confidence: Option<f64>,
+    },
     Digits(String),
     Nothing,
 }
@@ -96,7 +99,11 @@ pub struct Reply {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Next {
     /// Ask for a slot; `keypad` when speech failed and digits are wanted.
-    Ask { slot: String, prompt: String, keypad: Option<u32> },
+    Ask {
+        slot: String,
+        prompt: String,
+        keypad: Option<u32>,
+    },
     /// Take a voicemail.
     Record,
     /// Say goodbye and end.
@@ -105,7 +112,14 @@ pub enum Next {
 
 impl Conversation {
     /// A new conversation, with its greeting and first question.
-    pub fn start(contact_id: String, business: &Business, channel: Channel, caller: String, now: Timestamp, weather: Weather) -> (Conversation, Reply) {
+    pub fn start(
+        contact_id: String,
+        business: &Business,
+        channel: Channel,
+        caller: String,
+        now: Timestamp,
+        weather: Weather,
+    ) -> (Conversation, Reply) {
         let conversation = Conversation {
             contact_id,
             business: business.number.clone(),
@@ -131,14 +145,36 @@ impl Conversation {
             business.name
         );
         let prompt = "In a few words, what's going on?".to_string();
-        let reply = Reply { say: vec![greeting], next: Next::Ask { slot: OPENING.into(), prompt, keypad: None } };
+        let reply = Reply {
+            say: vec![greeting],
+            next: Next::Ask {
+                slot: OPENING.into(),
+                prompt,
+                keypad: None,
+            },
+        };
         (conversation, reply)
     }
 
     /// A text conversation starts with the caller's first message.
-    pub fn start_text(contact_id: String, business: &Business, caller: String, now: Timestamp, weather: Weather, first: &str) -> (Conversation, Reply) {
-        let (mut c, _) = Conversation::start(contact_id, business, Channel::Sms, caller, now, weather);
-        let reply = c.answer(business, Heard::Speech { text: first.to_string(), confidence: None }, now);
+    pub fn start_text(
+        contact_id: String,
+        business: &Business,
+        caller: String,
+        now: Timestamp,
+        weather: Weather,
+        first: &str,
+    ) -> (Conversation, Reply) {
+        let (mut c, _) =
+            Conversation::start(contact_id, business, Channel::Sms, caller, now, weather);
+        let reply = c.answer(
+            business,
+            Heard::Speech {
+                text: first.to_string(),
+                confidence: None,
+            },
+            now,
+        );
         (c, reply)
     }
 
@@ -159,15 +195,32 @@ impl Conversation {
     /// comes next.
     pub fn answer(&mut self, business: &Business, heard: Heard, now: Timestamp) -> Reply {
         self.step += 1;
-        let slot = self.pending.clone().unwrap_or_else(|| "anything else".into());
+        let slot = self
+            .pending
+            .clone()
+            .unwrap_or_else(|| "anything else".into());
         let text = match heard {
-            Heard::Speech { text, confidence } if confidence.is_none_or(|c| c >= business.min_confidence) && !text.trim().is_empty() => Some(text),
-            Heard::Digits(d) if !d.is_empty() => Some(if slot == "address" { format!("zip {d}") } else { d }),
+            Heard::Speech { text, confidence }
+                if confidence.is_none_or(|c| c >= business.min_confidence)
+                    && !text.trim().is_empty() =>
+            {
+                Some(text)
+            }
+            Heard::Digits(d) if !d.is_empty() => Some(if slot == "address" {
+                format!("zip {d}")
+            } else {
+                d
+            }),
             _ => None,
         };
-        let Some(text) = text else { return self.not_heard(&slot) };
+        let Some(text) = text else {
+            return self.not_heard(&slot);
+        };
         self.misses = 0;
-        self.words.push(Utterance { slot: (slot != OPENING).then_some(slot), text });
+        self.words.push(Utterance {
+            slot: (slot != OPENING).then_some(slot),
+            text,
+        });
         self.next(business, now)
     }
 
@@ -177,18 +230,34 @@ impl Conversation {
         self.misses += 1;
         let numeric = matches!(slot, "callback_number" | "address");
         let (prompt, keypad) = match (self.misses, numeric) {
-            (1, _) => ("Sorry, I didn't catch that. ".to_string() + &retry_prompt(slot), None),
-            (2, true) if slot == "address" => ("Please enter the ZIP code of the address on your keypad.".to_string(), Some(5)),
-            (2, true) => ("Please enter the best number to reach you on your keypad.".to_string(), Some(10)),
+            (1, _) => (
+                "Sorry, I didn't catch that. ".to_string() + &retry_prompt(slot),
+                None,
+            ),
+            (2, true) if slot == "address" => (
+                "Please enter the ZIP code of the address on your keypad.".to_string(),
+                Some(5),
+            ),
+            (2, true) => (
+                "Please enter the best number to reach you on your keypad.".to_string(),
+                Some(10),
+            ),
             _ => {
                 self.pending = Some("voicemail".into());
                 return Reply {
                     say: vec!["I'm having trouble hearing you. Please leave a message after the tone with your name, address and what's going on, and we'll call you back.".into()],
                     next: Next::Record,
-                }
+                };
             }
         };
-        Reply { say: Vec::new(), next: Next::Ask { slot: slot.to_string(), prompt, keypad } }
+        Reply {
+            say: Vec::new(),
+            next: Next::Ask {
+                slot: slot.to_string(),
+                prompt,
+                keypad,
+            },
+        }
     }
 
     fn next(&mut self, business: &Business, now: Timestamp) -> Reply {
@@ -204,18 +273,32 @@ impl Conversation {
         if d.lane.as_deref() == Some("emergency") && self.qualified_at.is_none() {
             self.qualified_at = Some(now);
         }
-        let next = if a.spam { None } else { self.choose(business, &case, &a) };
+        let next = if a.spam {
+            None
+        } else {
+            self.choose(business, &case, &a)
+        };
         match next {
             Some((slot, prompt)) => {
                 self.asked.push(slot.clone());
                 self.pending = Some(slot.clone());
-                Reply { say, next: Next::Ask { slot, prompt, keypad: None } }
+                Reply {
+                    say,
+                    next: Next::Ask {
+                        slot,
+                        prompt,
+                        keypad: None,
+                    },
+                }
             }
             None => {
                 self.pending = None;
                 self.ended = Some(Ending::Completed);
                 say.push(closing(business, &a, &d, self.callback()));
-                Reply { say, next: Next::Close }
+                Reply {
+                    say,
+                    next: Next::Close,
+                }
             }
         }
     }
@@ -235,18 +318,41 @@ impl Conversation {
 
     /// The next slot to ask for, or `None` when it is time to close.
     fn choose(&self, business: &Business, case: &Case, a: &Assessment) -> Option<(String, String)> {
-        if !self.was_asked("problem") && a.trade.is_none() && a.hazard.is_none() && !a.unclear_safety {
-            return Some(("problem".into(), "Can you tell me a little more about the problem?".into()));
+        if !self.was_asked("problem")
+            && a.trade.is_none()
+            && a.hazard.is_none()
+            && !a.unclear_safety
+        {
+            return Some((
+                "problem".into(),
+                "Can you tell me a little more about the problem?".into(),
+            ));
         }
         if let Some(q) = self.follow_up(business, case, a) {
             return Some(q);
         }
         if !self.was_asked("address") && a.in_area.is_none() {
-            return Some(("address".into(), "What's the address where you need the service, with the ZIP code?".into()));
+            return Some((
+                "address".into(),
+                "What's the address where you need the service, with the ZIP code?".into(),
+            ));
         }
         if !self.was_asked("callback_number") {
-            let last4: String = self.caller.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
-            let heard = a.address.as_ref().map(read_back).map(|s| format!("I have the address as {s}. ")).unwrap_or_default();
+            let last4: String = self
+                .caller
+                .chars()
+                .rev()
+                .take(4)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            let heard = a
+                .address
+                .as_ref()
+                .map(read_back)
+                .map(|s| format!("I have the address as {s}. "))
+                .unwrap_or_default();
             return Some(("callback_number".into(), format!("{heard}Is the number ending in {last4} the best one to reach you? If not, tell me the best number.")));
         }
         if !self.was_asked("name") {
@@ -255,20 +361,30 @@ impl Conversation {
         let lane = decision::decide(case, business, a).lane;
         let routine = matches!(lane.as_deref(), Some("booking" | "priority"));
         if routine && !a.existing_customer && !self.was_asked("existing_customer") {
-            return Some(("existing_customer".into(), "Have we worked for you before?".into()));
+            return Some((
+                "existing_customer".into(),
+                "Have we worked for you before?".into(),
+            ));
         }
         None
     }
 
     /// The first safety check or lane-changing follow-up still open.
-    fn follow_up(&self, business: &Business, case: &Case, a: &Assessment) -> Option<(String, String)> {
+    fn follow_up(
+        &self,
+        business: &Business,
+        case: &Case,
+        a: &Assessment,
+    ) -> Option<(String, String)> {
         let vars = fact_vars(a);
         let read = names_read(business);
         for q in QUESTIONS {
             if self.was_asked(q.slot) || !read.iter().any(|n| n == q.fact) {
                 continue;
             }
-            let applies = Condition::compile(q.when).and_then(|c| c.eval(&vars)).unwrap_or(false);
+            let applies = Condition::compile(q.when)
+                .and_then(|c| c.eval(&vars))
+                .unwrap_or(false);
             if !applies {
                 continue;
             }
@@ -331,19 +447,48 @@ fn retry_prompt(slot: &str) -> String {
         "address" => "What's the address, with the ZIP code?".into(),
         "callback_number" => "What's the best number to reach you?".into(),
         "name" => "What's your name?".into(),
-        _ => QUESTIONS.iter().find(|q| q.slot == slot).map_or("Could you say that again?".into(), |q| q.ask.to_string()),
+        _ => QUESTIONS
+            .iter()
+            .find(|q| q.slot == slot)
+            .map_or("Could you say that again?".into(), |q| q.ask.to_string()),
     }
 }
 
 /// An address as it is read back to the caller.
 fn read_back(a: &assessment::address::Address) -> String {
-    let parts = [&a.number, &a.predirectional, &a.street, &a.suffix, &a.postdirectional, &a.unit_type, &a.unit, &a.city, &a.zip];
-    parts.iter().filter_map(|p| p.as_deref()).collect::<Vec<_>>().join(" ")
+    let parts = [
+        &a.number,
+        &a.predirectional,
+        &a.street,
+        &a.suffix,
+        &a.postdirectional,
+        &a.unit_type,
+        &a.unit,
+        &a.city,
+        &a.zip,
+    ];
+    parts
+        .iter()
+        .filter_map(|p| p.as_deref())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The close, in words fit for the lane.
-fn closing(business: &Business, a: &Assessment, d: &decision::Decision, callback: String) -> String {
-    let last4: String = callback.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+fn closing(
+    business: &Business,
+    a: &Assessment,
+    d: &decision::Decision,
+    callback: String,
+) -> String {
+    let last4: String = callback
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     match d.lane.as_deref() {
         Some("emergency") => format!(
             "I'm alerting our on-call technician right now. They'll call you back at the number ending in {last4} within a few minutes. If anyone is in danger, call 911."
@@ -383,5 +528,8 @@ pub fn slot_for_prompt(text: &str) -> Option<&'static str> {
         .iter()
         .map(|(slot, phrase)| (*slot, text.rfind(phrase)))
         .chain(QUESTIONS.iter().map(|q| (q.slot, text.rfind(q.ask))));
-    found.filter_map(|(slot, at)| at.map(|a| (a, slot))).max().map(|(_, slot)| slot)
+    found
+        .filter_map(|(slot, at)| at.map(|a| (a, slot)))
+        .max()
+        .map(|(_, slot)| slot)
 }

@@ -107,4 +107,3 @@ pub static QUESTIONS: &[Question] = &[
         ask: "Is anyone in the home very young, elderly, ill, or on medical equipment?",
     },
 ];
-

@@ -51,8 +51,13 @@ pub fn route(tables: &[&[Route]], business: &Business, c: &Conversation) -> (Vec
             if case.channel == Channel::MissedCall {
                 return Routed::default();
             }
-            let hit = routes.iter().find(|r| evaluator.eval(&r.when).unwrap_or(false));
-            Routed { lane: hit.map(|r| r.lane.clone()), rule: hit.map(|r| r.name.clone()) }
+            let hit = routes
+                .iter()
+                .find(|r| evaluator.eval(&r.when).unwrap_or(false));
+            Routed {
+                lane: hit.map(|r| r.lane.clone()),
+                rule: hit.map(|r| r.name.clone()),
+            }
         })
         .collect();
     let decision = crate::decision::Decision {
@@ -79,7 +84,15 @@ pub struct Audit {
 
 async fn audit(app: &App, business: &Business, draft: &[Route], days: i64) -> Result<Audit, Error> {
     let now = app.clock.millis();
-    let rows = app.store.audited_contacts(&business.number, now - days * DAY_MS, now + DAY_MS, MAX_CONTACTS).await?;
+    let rows = app
+        .store
+        .audited_contacts(
+            &business.number,
+            now - days * DAY_MS,
+            now + DAY_MS,
+            MAX_CONTACTS,
+        )
+        .await?;
     let mut out = Audit::default();
     for row in rows {
         let Ok(c) = serde_json::from_str::<Conversation>(&row.state) else {
@@ -88,9 +101,18 @@ async fn audit(app: &App, business: &Business, draft: &[Route], days: i64) -> Re
         };
         out.checked += 1;
         let (mut routed, summary) = route(&[&business.routes, draft], business, &c);
-        let (drafted, current) = (routed.pop().unwrap_or_default(), routed.pop().unwrap_or_default());
+        let (drafted, current) = (
+            routed.pop().unwrap_or_default(),
+            routed.pop().unwrap_or_default(),
+        );
         if current.lane != drafted.lane {
-            out.changes.push(Change { contact_id: row.id, opened_at: row.opened_at, summary, now: current, draft: drafted });
+            out.changes.push(Change {
+                contact_id: row.id,
+                opened_at: row.opened_at,
+                summary,
+                now: current,
+                draft: drafted,
+            });
         }
     }
     Ok(out)
@@ -102,7 +124,11 @@ pub struct AuditQuery {
     days: Option<i64>,
 }
 
-pub async fn page(State(app): State<App>, session: Session, Query(q): Query<AuditQuery>) -> Result<Markup, Error> {
+pub async fn page(
+    State(app): State<App>,
+    session: Session,
+    Query(q): Query<AuditQuery>,
+) -> Result<Markup, Error> {
     let business = business(&app, &session, q.b.as_deref())?;
     let draft = config::routes_toml(&business.routes);
     Ok(view(&session, business, days(q.days), &draft, None, None))
@@ -117,12 +143,24 @@ pub struct AuditForm {
     days: Option<i64>,
 }
 
-pub async fn run(State(app): State<App>, session: Session, Query(q): Query<AuditQuery>, Form(f): Form<AuditForm>) -> Result<Markup, Error> {
+pub async fn run(
+    State(app): State<App>,
+    session: Session,
+    Query(q): Query<AuditQuery>,
+    Form(f): Form<AuditForm>,
+) -> Result<Markup, Error> {
     session.check_csrf(&f.csrf)?;
     let business = business(&app, &session, q.b.as_deref())?;
     let days = days(f.days.or(q.days));
     match config::check_routes(&f.draft) {
-        Err(problems) => Ok(view(&session, business, days, &f.draft, Some(&problems), None)),
+        Err(problems) => Ok(view(
+            &session,
+            business,
+            days,
+            &f.draft,
+            Some(&problems),
+            None,
+        )),
         Ok(draft) => {
             let found = audit(&app, business, &draft, days).await?;
             Ok(view(&session, business, days, &f.draft, None, Some(&found)))
@@ -130,7 +168,14 @@ pub async fn run(State(app): State<App>, session: Session, Query(q): Query<Audit
     }
 }
 
-fn view(session: &Session, business: &Business, days: i64, draft: &str, problems: Option<&[Problem]>, found: Option<&Audit>) -> Markup {
+fn view(
+    session: &Session,
+    business: &Business,
+    days: i64,
+    draft: &str,
+    problems: Option<&[Problem]>,
+    found: Option<&Audit>,
+) -> Markup {
     let body = html! {
         h1 { "Audit my routing" }
         p.muted { "Edit the route table below and run it against your recent contacts. Nothing is saved: copy the rows into your profile once you like what you see." }
@@ -186,15 +231,31 @@ mod tests {
         let config = Config::embedded();
         let business = &config.businesses[0];
         let at: jiff::Timestamp = "2026-01-10T08:00:00Z".parse().unwrap();
-        let (mut c, _) = Conversation::start("c1".into(), business, Channel::Voice, "+16125550111".into(), at, Weather::default());
-        c.words.push(Utterance { slot: None, text: "there is water pouring through the ceiling and it won't stop".into() });
+        let (mut c, _) = Conversation::start(
+            "c1".into(),
+            business,
+            Channel::Voice,
+            "+16125550111".into(),
+            at,
+            Weather::default(),
+        );
+        c.words.push(Utterance {
+            slot: None,
+            text: "there is water pouring through the ceiling and it won't stop".into(),
+        });
         let case = c.case();
         let a = crate::assessment::assess(&case, business);
         let d = crate::decision::decide(&case, business, &a);
-        let everything_books = config::check_routes("[[route]]\nname = \"all\"\nwhen = \"true\"\nlane = \"booking\"\n").unwrap();
+        let everything_books = config::check_routes(
+            "[[route]]\nname = \"all\"\nwhen = \"true\"\nlane = \"booking\"\n",
+        )
+        .unwrap();
         let (got, summary) = route(&[&business.routes, &everything_books], business, &c);
         assert_eq!((got[0].lane.clone(), got[0].rule.clone()), (d.lane, d.rule));
         assert_eq!(got[1].lane.as_deref(), Some("booking"));
-        assert!(summary.ends_with(&format!("→ {}", got[0].lane.as_deref().unwrap())), "{summary}");
+        assert!(
+            summary.ends_with(&format!("→ {}", got[0].lane.as_deref().unwrap())),
+            "{summary}"
+        );
     }
 }

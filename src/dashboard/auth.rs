@@ -38,12 +38,18 @@ pub const MAX_FAILS_PER_IP: i64 = 20;
 /// Only when argon2 refuses its own parameters, which it never should.
 pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
     let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())?;
-    Ok(Argon2::default().hash_password(password.as_bytes(), &salt)?.to_string())
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)?
+        .to_string())
 }
 
 /// Whether `password` matches a stored hash.
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 /// A fresh random token, safe in a cookie or a form field.
@@ -53,7 +59,10 @@ pub fn new_token() -> String {
 
 /// What the store keeps of a session token.
 pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Whether a form's token is the expected one, in constant time.
@@ -82,7 +91,9 @@ pub fn set_cookie(name: &str, value: &str, path: &str, max_age_s: i64, secure: b
 
 /// Whether cookies must be Secure: the public URL is https.
 pub fn secure(app: &App) -> bool {
-    app.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    app.public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"))
 }
 
 /// Whether another login may be tried, given the failures counted in the
@@ -100,7 +111,10 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
         Ok(ClientIp(ip))
     }
 }
@@ -140,9 +154,21 @@ impl FromRequestParts<App> for Session {
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         let token = cookie(&parts.headers, SESSION_COOKIE).ok_or(Error::LoginNeeded)?;
         let hash = token_hash(token);
-        let session = app.store.session(&hash, app.clock.millis()).await?.ok_or(Error::LoginNeeded)?;
-        let user = app.store.user(&session.user_id).await?.ok_or(Error::LoginNeeded)?;
-        Ok(Session { user, csrf: session.csrf, token_hash: hash })
+        let session = app
+            .store
+            .session(&hash, app.clock.millis())
+            .await?
+            .ok_or(Error::LoginNeeded)?;
+        let user = app
+            .store
+            .user(&session.user_id)
+            .await?
+            .ok_or(Error::LoginNeeded)?;
+        Ok(Session {
+            user,
+            csrf: session.csrf,
+            token_hash: hash,
+        })
     }
 }
 
@@ -157,7 +183,11 @@ mod tests {
         assert!(verify_password("correct horse", &hash));
         assert!(!verify_password("correct hors", &hash));
         assert!(!verify_password("correct horse", "not a hash"));
-        assert_ne!(hash, hash_password("correct horse").unwrap(), "each hash has its own salt");
+        assert_ne!(
+            hash,
+            hash_password("correct horse").unwrap(),
+            "each hash has its own salt"
+        );
     }
 
     #[test]
@@ -167,7 +197,10 @@ mod tests {
         assert!(csrf_ok(&t, &t));
         assert!(!csrf_ok(&t, ""));
         assert!(!csrf_ok(&t, &t[..42]));
-        assert!(!csrf_ok("", ""), "a session without a token accepts nothing");
+        assert!(
+            !csrf_ok("", ""),
+            "a session without a token accepts nothing"
+        );
         assert_ne!(new_token(), new_token());
     }
 
@@ -192,7 +225,10 @@ mod tests {
     #[test]
     fn session_cookies_are_strict_and_secure_over_https() {
         let c = set_cookie(SESSION_COOKIE, "t", "/", 60, true);
-        assert_eq!(c, "nd_session=t; Path=/; Max-Age=60; HttpOnly; SameSite=Strict; Secure");
+        assert_eq!(
+            c,
+            "nd_session=t; Path=/; Max-Age=60; HttpOnly; SameSite=Strict; Secure"
+        );
         assert!(!set_cookie(SESSION_COOKIE, "t", "/", 60, false).contains("Secure"));
     }
 
@@ -202,6 +238,9 @@ mod tests {
         assert!(may_try(MAX_FAILS_PER_EMAIL - 1, Some(MAX_FAILS_PER_IP - 1)));
         assert!(!may_try(MAX_FAILS_PER_EMAIL, Some(0)));
         assert!(!may_try(0, Some(MAX_FAILS_PER_IP)));
-        assert!(may_try(0, None), "an unknown address is not one shared bucket");
+        assert!(
+            may_try(0, None),
+            "an unknown address is not one shared bucket"
+        );
     }
 }

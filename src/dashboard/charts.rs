@@ -19,7 +19,11 @@ const PAD: f64 = 24.0;
 /// A bar chart, urgent parts in red over the rest in blue; the first and
 /// last labels are written under the axis.
 pub fn bars(title: &str, bars: &[Bar]) -> Markup {
-    let max = bars.iter().map(|b| b.total).fold(0.0_f64, f64::max).max(1.0);
+    let max = bars
+        .iter()
+        .map(|b| b.total)
+        .fold(0.0_f64, f64::max)
+        .max(1.0);
     let n = bars.len().max(1) as f64;
     let slot = (WIDTH - 2.0 * PAD) / n;
     let plot = HEIGHT - 2.0 * PAD;
@@ -53,11 +57,22 @@ pub fn bars(title: &str, bars: &[Bar]) -> Markup {
 pub fn histogram(values_ms: &[i64], edges_s: &[i64]) -> Vec<Bar> {
     let mut out: Vec<Bar> = edges_s
         .iter()
-        .map(|e| Bar { label: format!("≤{e}s"), total: 0.0, urgent: 0.0 })
-        .chain(std::iter::once(Bar { label: format!(">{}s", edges_s.last().unwrap_or(&0)), total: 0.0, urgent: 0.0 }))
+        .map(|e| Bar {
+            label: format!("≤{e}s"),
+            total: 0.0,
+            urgent: 0.0,
+        })
+        .chain(std::iter::once(Bar {
+            label: format!(">{}s", edges_s.last().unwrap_or(&0)),
+            total: 0.0,
+            urgent: 0.0,
+        }))
         .collect();
     for &ms in values_ms {
-        let i = edges_s.iter().position(|&e| ms <= e * 1000).unwrap_or(edges_s.len());
+        let i = edges_s
+            .iter()
+            .position(|&e| ms <= e * 1000)
+            .unwrap_or(edges_s.len());
         out[i].total += 1.0;
     }
     out
@@ -81,7 +96,15 @@ mod tests {
 
     #[test]
     fn labels_are_escaped_in_the_svg() {
-        let svg = bars("<b>", &[Bar { label: "<script>".into(), total: 2.0, urgent: 1.0 }]).into_string();
+        let svg = bars(
+            "<b>",
+            &[Bar {
+                label: "<script>".into(),
+                total: 2.0,
+                urgent: 1.0,
+            }],
+        )
+        .into_string();
         assert!(!svg.contains("<script>"), "{svg}");
         assert!(svg.contains("&lt;script&gt;"));
         assert_eq!(svg.matches("<rect").count(), 2);

@@ -25,17 +25,36 @@ pub struct ListQuery {
     page: Option<i64>,
 }
 
-pub async fn list(State(app): State<App>, session: Session, Query(q): Query<ListQuery>) -> Result<Markup, Error> {
+pub async fn list(
+    State(app): State<App>,
+    session: Session,
+    Query(q): Query<ListQuery>,
+) -> Result<Markup, Error> {
     let business = business(&app, &session, q.b.as_deref())?;
     let days = days(q.days.or(Some(366)));
     let page = q.page.unwrap_or(0).max(0);
     let now = app.clock.millis();
-    let rows = app.store.listed_contacts(&business.number, now - days * DAY_MS, now + DAY_MS, PAGE + 1, page * PAGE).await?;
+    let rows = app
+        .store
+        .listed_contacts(
+            &business.number,
+            now - days * DAY_MS,
+            now + DAY_MS,
+            PAGE + 1,
+            page * PAGE,
+        )
+        .await?;
     let more = rows.len() as i64 > PAGE;
     let seen: Vec<Seen> = rows
         .into_iter()
         .take(PAGE as usize)
-        .map(|r| Seen { receipt: numbers::slim(r.receipt.as_deref()), id: r.id, opened_at: r.opened_at, channel: r.channel, mark: r.mark })
+        .map(|r| Seen {
+            receipt: numbers::slim(r.receipt.as_deref()),
+            id: r.id,
+            opened_at: r.opened_at,
+            channel: r.channel,
+            mark: r.mark,
+        })
         .collect();
     let b = layout::urlenc(&business.number);
     let body = html! {
@@ -63,11 +82,17 @@ pub async fn list(State(app): State<App>, session: Session, Query(q): Query<List
             }
         }
     };
-    Ok(layout::page("Contacts", &session, business, Nav::Contacts, html! {
-        // The list is live: it reloads itself every minute.
-        meta http-equiv="refresh" content="60";
-        (body)
-    }))
+    Ok(layout::page(
+        "Contacts",
+        &session,
+        business,
+        Nav::Contacts,
+        html! {
+            // The list is live: it reloads itself every minute.
+            meta http-equiv="refresh" content="60";
+            (body)
+        },
+    ))
 }
 
 fn mark_name(kind: &str) -> &'static str {
@@ -89,7 +114,11 @@ async fn visible(app: &App, session: &Session, id: &str) -> Result<(Receipt, i64
     Ok((receipt, contact.opened_at))
 }
 
-pub async fn show(State(app): State<App>, session: Session, Path(id): Path<String>) -> Result<Markup, Error> {
+pub async fn show(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Markup, Error> {
     let (r, opened_at) = visible(&app, &session, &id).await?;
     let business = business(&app, &session, Some(&r.business.number))?;
     let mark = app.store.mark(&id).await?;
@@ -105,7 +134,13 @@ pub async fn show(State(app): State<App>, session: Session, Path(id): Path<Strin
         (media)
         (mark_form(&session, &r, mark.as_ref()))
     };
-    Ok(layout::page("Contact", &session, business, Nav::Contacts, body))
+    Ok(layout::page(
+        "Contact",
+        &session,
+        business,
+        Nav::Contacts,
+        body,
+    ))
 }
 
 fn overview(r: &Receipt, business: &Business) -> Markup {
@@ -208,7 +243,15 @@ fn handoff(r: &Receipt, business: &Business) -> Markup {
 
 /// The recording and photos of a contact, from the raw webhooks.
 async fn media(app: &App, r: &Receipt, opened_at: i64) -> Result<Markup, Error> {
-    let bodies = app.store.media_webhooks(&r.contact_id, &r.business.number, opened_at, opened_at + DAY_MS).await?;
+    let bodies = app
+        .store
+        .media_webhooks(
+            &r.contact_id,
+            &r.business.number,
+            opened_at,
+            opened_at + DAY_MS,
+        )
+        .await?;
     let mut recordings = Vec::new();
     let mut photos = Vec::new();
     for body in &bodies {
@@ -218,7 +261,11 @@ async fn media(app: &App, r: &Receipt, opened_at: i64) -> Result<Markup, Error> 
             recordings.push(url.to_string());
         }
         if get("From") == Some(r.caller.number.as_str()) {
-            photos.extend(form.iter().filter(|(k, _)| k.starts_with("MediaUrl")).map(|(_, v)| v.clone()));
+            photos.extend(
+                form.iter()
+                    .filter(|(k, _)| k.starts_with("MediaUrl"))
+                    .map(|(_, v)| v.clone()),
+            );
         }
     }
     // Only web links: a stored value is never allowed to become a script URL.
@@ -262,14 +309,28 @@ pub struct MarkForm {
     note: String,
 }
 
-pub async fn mark(State(app): State<App>, session: Session, Path(id): Path<String>, Form(f): Form<MarkForm>) -> Result<Response, Error> {
+pub async fn mark(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<String>,
+    Form(f): Form<MarkForm>,
+) -> Result<Response, Error> {
     session.check_csrf(&f.csrf)?;
     if f.kind != FALSE_ESCALATION && f.kind != MISSED_EMERGENCY {
         return Err(Error::BadRequest("unknown mark".into()));
     }
     let (r, _) = visible(&app, &session, &id).await?;
     let note: String = f.note.trim().chars().take(500).collect();
-    app.store.mark_contact(&id, &r.business.number, &f.kind, &note, &session.user.id, app.clock.millis()).await?;
+    app.store
+        .mark_contact(
+            &id,
+            &r.business.number,
+            &f.kind,
+            &note,
+            &session.user.id,
+            app.clock.millis(),
+        )
+        .await?;
     tracing::info!(contact_id = %id, mark = %f.kind, "contact marked");
     Ok(Redirect::to(&format!("/contacts/{}", layout::urlenc(&id))).into_response())
 }
@@ -277,9 +338,18 @@ pub async fn mark(State(app): State<App>, session: Session, Path(id): Path<Strin
 /// Every contact of a business in the last `days`, for the numbers.
 pub async fn seen(app: &App, business: &str, days: i64) -> Result<Vec<Seen>, Error> {
     let now = app.clock.millis();
-    let rows = app.store.listed_contacts(business, now - days * DAY_MS, now + DAY_MS, i64::MAX, 0).await?;
+    let rows = app
+        .store
+        .listed_contacts(business, now - days * DAY_MS, now + DAY_MS, i64::MAX, 0)
+        .await?;
     Ok(rows
         .into_iter()
-        .map(|r| Seen { receipt: numbers::slim(r.receipt.as_deref()), id: r.id, opened_at: r.opened_at, channel: r.channel, mark: r.mark })
+        .map(|r| Seen {
+            receipt: numbers::slim(r.receipt.as_deref()),
+            id: r.id,
+            opened_at: r.opened_at,
+            channel: r.channel,
+            mark: r.mark,
+        })
         .collect())
 }

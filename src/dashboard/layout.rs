@@ -131,7 +131,10 @@ pub fn urlenc(s: &str) -> String {
 /// A time in the business's zone, as an owner reads it.
 pub fn local(ms: i64, tz: &TimeZone) -> String {
     match jiff::Timestamp::from_millisecond(ms) {
-        Ok(t) => t.to_zoned(tz.clone()).strftime("%a %b %-d, %H:%M").to_string(),
+        Ok(t) => t
+            .to_zoned(tz.clone())
+            .strftime("%a %b %-d, %H:%M")
+            .to_string(),
         Err(_) => "—".into(),
     }
 }
@@ -139,7 +142,10 @@ pub fn local(ms: i64, tz: &TimeZone) -> String {
 /// An RFC 3339 time from a receipt, in the business's zone.
 pub fn local_text(rfc3339: &str, tz: &TimeZone) -> String {
     match rfc3339.parse::<jiff::Timestamp>() {
-        Ok(t) => t.to_zoned(tz.clone()).strftime("%b %-d, %H:%M:%S").to_string(),
+        Ok(t) => t
+            .to_zoned(tz.clone())
+            .strftime("%b %-d, %H:%M:%S")
+            .to_string(),
         Err(_) => rfc3339.to_string(),
     }
 }

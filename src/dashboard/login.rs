@@ -36,7 +36,15 @@ fn form(csrf: &str, email: &str, problem: Option<&str>) -> maud::Markup {
 
 fn with_login_cookie(app: &App, status: StatusCode, page: maud::Markup, token: &str) -> Response {
     let cookie = auth::set_cookie(LOGIN_COOKIE, token, "/login", 3600, auth::secure(app));
-    (status, [(header::SET_COOKIE, cookie), (header::CACHE_CONTROL, "no-store".into())], page).into_response()
+    (
+        status,
+        [
+            (header::SET_COOKIE, cookie),
+            (header::CACHE_CONTROL, "no-store".into()),
+        ],
+        page,
+    )
+        .into_response()
 }
 
 pub async fn page(State(app): State<App>) -> Response {
@@ -54,7 +62,12 @@ pub struct LoginForm {
     password: String,
 }
 
-pub async fn submit(State(app): State<App>, ClientIp(ip): ClientIp, headers: HeaderMap, Form(f): Form<LoginForm>) -> Result<Response, Error> {
+pub async fn submit(
+    State(app): State<App>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, Error> {
     let expected = auth::cookie(&headers, LOGIN_COOKIE).unwrap_or("");
     if !auth::csrf_ok(expected, &f.csrf) {
         return Err(Error::Csrf);
@@ -62,7 +75,10 @@ pub async fn submit(State(app): State<App>, ClientIp(ip): ClientIp, headers: Hea
     let email = f.email.trim().to_lowercase();
     let now = app.clock.millis();
     let ip_key = ip.clone().unwrap_or_default();
-    let (by_email, by_ip) = app.store.failed_logins(&email, &ip_key, now - auth::LOGIN_WINDOW_MS).await?;
+    let (by_email, by_ip) = app
+        .store
+        .failed_logins(&email, &ip_key, now - auth::LOGIN_WINDOW_MS)
+        .await?;
     if !auth::may_try(by_email, ip.as_ref().map(|_| by_ip)) {
         return Err(Error::TooManyAttempts);
     }
@@ -81,17 +97,50 @@ pub async fn submit(State(app): State<App>, ClientIp(ip): ClientIp, headers: Hea
     let Some(user) = user.filter(|_| ok) else {
         tracing::warn!(target: "security", "dashboard login failed");
         let token = auth::new_token();
-        return Ok(with_login_cookie(&app, StatusCode::UNAUTHORIZED, form(&token, &email, Some("That email and password do not match.")), &token));
+        return Ok(with_login_cookie(
+            &app,
+            StatusCode::UNAUTHORIZED,
+            form(
+                &token,
+                &email,
+                Some("That email and password do not match."),
+            ),
+            &token,
+        ));
     };
 
     let token = auth::new_token();
-    app.store.put_session(&auth::token_hash(&token), &user.id, &auth::new_token(), now, now + auth::SESSION_MS).await?;
+    app.store
+        .put_session(
+            &auth::token_hash(&token),
+            &user.id,
+            &auth::new_token(),
+            now,
+            now + auth::SESSION_MS,
+        )
+        .await?;
     tracing::info!(user_id = %user.id, "dashboard login");
-    let cookie = auth::set_cookie(SESSION_COOKIE, &token, "/", auth::SESSION_MS / 1000, auth::secure(&app));
+    let cookie = auth::set_cookie(
+        SESSION_COOKIE,
+        &token,
+        "/",
+        auth::SESSION_MS / 1000,
+        auth::secure(&app),
+    );
     let clear = auth::set_cookie(LOGIN_COOKIE, "", "/login", 0, auth::secure(&app));
     let mut response = Redirect::to("/contacts").into_response();
-    response.headers_mut().append(header::SET_COOKIE, cookie.parse().map_err(|_| Error::BadRequest("cookie".into()))?);
-    response.headers_mut().append(header::SET_COOKIE, clear.parse().map_err(|_| Error::BadRequest("cookie".into()))?);
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        cookie
+            .parse()
+            .map_err(|_| Error::BadRequest("cookie".into()))?,
+    );
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        clear
+            .parse()
+            .map_err(|_| Error::BadRequest("cookie".into()))?,
+    );
     Ok(response)
 }
 
@@ -105,7 +154,11 @@ pub struct CsrfForm {
     csrf: String,
 }
 
-pub async fn logout(State(app): State<App>, session: Session, Form(f): Form<CsrfForm>) -> Result<Response, Error> {
+pub async fn logout(
+    State(app): State<App>,
+    session: Session,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, Error> {
     session.check_csrf(&f.csrf)?;
     app.store.delete_session(&session.token_hash).await?;
     let clear = auth::set_cookie(SESSION_COOKIE, "", "/", 0, auth::secure(&app));

@@ -19,17 +19,30 @@ const DAYS: i64 = 30;
 
 pub async fn metrics(State(app): State<App>, headers: HeaderMap) -> Result<Response, Error> {
     if let Ok(token) = std::env::var("NIGHTDESK_METRICS_TOKEN") {
-        let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
         if token.is_empty() || !super::auth::csrf_ok(&token, given.unwrap_or("")) {
             return Err(Error::Forbidden);
         }
     }
     let mut all = Vec::new();
     for b in &app.config.businesses {
-        all.push((b.id.clone(), numbers::numbers(&seen(&app, &b.number, DAYS).await?)));
+        all.push((
+            b.id.clone(),
+            numbers::numbers(&seen(&app, &b.number, DAYS).await?),
+        ));
     }
     let text = exposition(&all);
-    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response())
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
 }
 
 /// The text exposition of each business's numbers, labelled by the
@@ -61,7 +74,9 @@ pub fn exposition(all: &[(String, Numbers)]) -> String {
 
 /// A label value escaped as the exposition format asks.
 fn label(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -70,11 +85,23 @@ mod tests {
 
     #[test]
     fn exposition_has_one_gauge_per_business_and_skips_unknowns() {
-        let n = Numbers { contacts: 4, false_escalations: 1, alert_median_ms: Some(1500), ..Numbers::default() };
+        let n = Numbers {
+            contacts: 4,
+            false_escalations: 1,
+            alert_median_ms: Some(1500),
+            ..Numbers::default()
+        };
         let text = exposition(&[("birch\"line".into(), n)]);
         assert!(text.contains("# TYPE nightdesk_false_escalations gauge\n"));
-        assert!(text.contains("nightdesk_false_escalations{business=\"birch\\\"line\"} 1\n"), "{text}");
-        assert!(text.contains("nightdesk_call_to_alert_median_seconds{business=\"birch\\\"line\"} 1.5\n"));
-        assert!(!text.contains("nightdesk_call_to_alert_p90_seconds{"), "no p90 without alerts");
+        assert!(
+            text.contains("nightdesk_false_escalations{business=\"birch\\\"line\"} 1\n"),
+            "{text}"
+        );
+        assert!(text
+            .contains("nightdesk_call_to_alert_median_seconds{business=\"birch\\\"line\"} 1.5\n"));
+        assert!(
+            !text.contains("nightdesk_call_to_alert_p90_seconds{"),
+            "no p90 without alerts"
+        );
     }
 }

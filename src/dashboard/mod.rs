@@ -70,13 +70,19 @@ impl IntoResponse for Error {
             Error::LoginNeeded => return Redirect::to("/login").into_response(),
             Error::Csrf => {
                 tracing::warn!(target: "security", "dashboard form refused: bad csrf token");
-                (StatusCode::FORBIDDEN, "This form has expired. Go back, reload the page and try again.")
+                (
+                    StatusCode::FORBIDDEN,
+                    "This form has expired. Go back, reload the page and try again.",
+                )
             }
             Error::Forbidden => (StatusCode::FORBIDDEN, "You do not have access to this."),
             Error::NotFound => (StatusCode::NOT_FOUND, "There is nothing here."),
             Error::TooManyAttempts => {
                 tracing::warn!(target: "security", "dashboard login refused: too many attempts");
-                (StatusCode::TOO_MANY_REQUESTS, "Too many login attempts. Wait 15 minutes and try again.")
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Too many login attempts. Wait 15 minutes and try again.",
+                )
             }
             Error::BadRequest(why) => {
                 tracing::warn!(why = %why, "dashboard request refused");
@@ -84,7 +90,10 @@ impl IntoResponse for Error {
             }
             Error::Store(e) => {
                 tracing::error!(error = %e, "store failed during a dashboard request");
-                (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong. Try again in a minute.")
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong. Try again in a minute.",
+                )
             }
         };
         let page = layout::bare("nightdesk", maud::html! { p.notice { (text) } });
@@ -99,11 +108,22 @@ impl IntoResponse for Error {
 ///
 /// `Forbidden` when the user may see no business of this config, or asks
 /// for one they may not see.
-pub(crate) fn business<'a>(app: &'a App, session: &Session, asked: Option<&str>) -> Result<&'a Business, Error> {
+pub(crate) fn business<'a>(
+    app: &'a App,
+    session: &Session,
+    asked: Option<&str>,
+) -> Result<&'a Business, Error> {
     match asked.filter(|b| !b.is_empty()) {
-        Some(number) if session.may_see(number) => app.config.business(number).ok_or(Error::NotFound),
+        Some(number) if session.may_see(number) => {
+            app.config.business(number).ok_or(Error::NotFound)
+        }
         Some(_) => Err(Error::Forbidden),
-        None => session.user.businesses.iter().find_map(|b| app.config.business(b)).ok_or(Error::Forbidden),
+        None => session
+            .user
+            .businesses
+            .iter()
+            .find_map(|b| app.config.business(b))
+            .ok_or(Error::Forbidden),
     }
 }
 

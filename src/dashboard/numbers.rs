@@ -94,11 +94,17 @@ impl Seen {
     /// The caller talked to the dialog (rather than a voicemail prompt or
     /// nobody) before anything else happened.
     pub fn answered(&self) -> bool {
-        self.channel == "voice" && self.receipt.as_ref().is_some_and(|r| r.dialog.ending.as_deref() != Some("voicemail"))
+        self.channel == "voice"
+            && self
+                .receipt
+                .as_ref()
+                .is_some_and(|r| r.dialog.ending.as_deref() != Some("voicemail"))
     }
 
     pub fn accepted(&self) -> bool {
-        self.receipt.as_ref().is_some_and(|r| r.handoff.iter().any(|s| s.step == "accepted"))
+        self.receipt
+            .as_ref()
+            .is_some_and(|r| r.handoff.iter().any(|s| s.step == "accepted"))
     }
 
     pub fn after_hours(&self) -> bool {
@@ -107,8 +113,15 @@ impl Seen {
 
     /// The handoff's state as the contact list shows it.
     pub fn handoff_status(&self) -> &'static str {
-        let Some(r) = &self.receipt else { return "in progress" };
-        let last = r.handoff.iter().rev().find(|s| matches!(s.step.as_str(), "accepted" | "passed" | "escalated" | "alerted"));
+        let Some(r) = &self.receipt else {
+            return "in progress";
+        };
+        let last = r.handoff.iter().rev().find(|s| {
+            matches!(
+                s.step.as_str(),
+                "accepted" | "passed" | "escalated" | "alerted"
+            )
+        });
         match last.map(|s| s.step.as_str()) {
             Some("accepted") => "accepted",
             Some("passed") => "passed",
@@ -143,7 +156,8 @@ pub struct Numbers {
 impl Numbers {
     /// The share of emergency calls answered, 0–100, if there were any.
     pub fn answered_percent(&self) -> Option<f64> {
-        (self.emergency_calls > 0).then(|| 100.0 * self.answered_before_voicemail as f64 / self.emergency_calls as f64)
+        (self.emergency_calls > 0)
+            .then(|| 100.0 * self.answered_before_voicemail as f64 / self.emergency_calls as f64)
     }
 }
 
@@ -158,7 +172,10 @@ pub fn percentile(sorted: &[i64], q: f64) -> Option<i64> {
 
 /// The four numbers of these contacts.
 pub fn numbers(contacts: &[Seen]) -> Numbers {
-    let mut n = Numbers { contacts: contacts.len(), ..Numbers::default() };
+    let mut n = Numbers {
+        contacts: contacts.len(),
+        ..Numbers::default()
+    };
     let mut alerts = Vec::new();
     for c in contacts {
         if c.is_call() && c.emergency() {
@@ -215,7 +232,14 @@ pub fn slim(body: Option<&str>) -> Option<Slim> {
 mod tests {
     use super::*;
 
-    fn contact(channel: &str, lane: Option<&str>, after_hours: bool, steps: &[&str], alert_ms: Option<i64>, mark: Option<&str>) -> Seen {
+    fn contact(
+        channel: &str,
+        lane: Option<&str>,
+        after_hours: bool,
+        steps: &[&str],
+        alert_ms: Option<i64>,
+        mark: Option<&str>,
+    ) -> Seen {
         Seen {
             id: "c".into(),
             opened_at: 0,
@@ -223,9 +247,24 @@ mod tests {
             receipt: Some(Slim {
                 lane: lane.map(str::to_string),
                 after_hours,
-                handoff: steps.iter().map(|s| SlimStep { step: (*s).into() }).collect(),
-                timings: SlimTimings { call_to_alert_ms: alert_ms },
-                dialog: SlimDialog { questions: 3, ending: Some(if channel == "voicemail" { "voicemail" } else { "completed" }.into()) },
+                handoff: steps
+                    .iter()
+                    .map(|s| SlimStep { step: (*s).into() })
+                    .collect(),
+                timings: SlimTimings {
+                    call_to_alert_ms: alert_ms,
+                },
+                dialog: SlimDialog {
+                    questions: 3,
+                    ending: Some(
+                        if channel == "voicemail" {
+                            "voicemail"
+                        } else {
+                            "completed"
+                        }
+                        .into(),
+                    ),
+                },
                 ..Slim::default()
             }),
             mark: mark.map(str::to_string),
@@ -234,7 +273,9 @@ mod tests {
 
     #[test]
     fn percentiles_use_the_nearest_rank() {
-        let check = |values: &[i64], q: f64, want: Option<i64>| assert_eq!(percentile(values, q), want, "{values:?} at {q}");
+        let check = |values: &[i64], q: f64, want: Option<i64>| {
+            assert_eq!(percentile(values, q), want, "{values:?} at {q}")
+        };
         check(&[], 0.5, None);
         check(&[7], 0.5, Some(7));
         check(&[7], 0.9, Some(7));
@@ -250,17 +291,59 @@ mod tests {
     fn the_four_numbers() {
         let contacts = vec![
             // Answered emergency, after hours, accepted: booked.
-            contact("voice", Some("emergency"), true, &["alerted", "accepted"], Some(900), None),
+            contact(
+                "voice",
+                Some("emergency"),
+                true,
+                &["alerted", "accepted"],
+                Some(900),
+                None,
+            ),
             // Answered emergency by day, alerted, passed.
-            contact("voice", Some("emergency"), false, &["alerted", "passed"], Some(300), None),
+            contact(
+                "voice",
+                Some("emergency"),
+                false,
+                &["alerted", "passed"],
+                Some(300),
+                None,
+            ),
             // An emergency that reached voicemail.
-            contact("voicemail", Some("emergency"), true, &["alerted"], Some(60_000), None),
+            contact(
+                "voicemail",
+                Some("emergency"),
+                true,
+                &["alerted"],
+                Some(60_000),
+                None,
+            ),
             // Human lane counts as an emergency call but has no alert time.
-            contact("voice", Some("human"), true, &["alerted"], Some(1), Some(FALSE_ESCALATION)),
+            contact(
+                "voice",
+                Some("human"),
+                true,
+                &["alerted"],
+                Some(1),
+                Some(FALSE_ESCALATION),
+            ),
             // A booking the owner says was an emergency.
-            contact("voice", Some("booking"), true, &[], None, Some(MISSED_EMERGENCY)),
+            contact(
+                "voice",
+                Some("booking"),
+                true,
+                &[],
+                None,
+                Some(MISSED_EMERGENCY),
+            ),
             // Texts are not calls.
-            contact("sms", Some("emergency"), true, &["accepted"], Some(500), None),
+            contact(
+                "sms",
+                Some("emergency"),
+                true,
+                &["accepted"],
+                Some(500),
+                None,
+            ),
             // A missed call has no lane and is not an emergency call.
             contact("missed_call", None, true, &[], None, None),
         ];
@@ -268,8 +351,14 @@ mod tests {
         assert_eq!(n.contacts, 7);
         assert_eq!((n.emergency_calls, n.answered_before_voicemail), (5, 4));
         assert_eq!(n.alerts_timed, 4);
-        assert_eq!((n.alert_median_ms, n.alert_p90_ms), (Some(500), Some(60_000)));
-        assert_eq!(n.booked_after_hours, 2, "the accepted voice call and the accepted text");
+        assert_eq!(
+            (n.alert_median_ms, n.alert_p90_ms),
+            (Some(500), Some(60_000))
+        );
+        assert_eq!(
+            n.booked_after_hours, 2,
+            "the accepted voice call and the accepted text"
+        );
         assert_eq!((n.false_escalations, n.missed_emergencies), (1, 1));
         assert_eq!(n.after_hours_answered, 3);
         assert_eq!(n.answered_percent(), Some(80.0));
@@ -284,7 +373,14 @@ mod tests {
 
     #[test]
     fn a_mark_changes_the_false_escalations() {
-        let mut contacts = vec![contact("voice", Some("emergency"), true, &["alerted"], Some(1000), None)];
+        let mut contacts = vec![contact(
+            "voice",
+            Some("emergency"),
+            true,
+            &["alerted"],
+            Some(1000),
+            None,
+        )];
         assert_eq!(numbers(&contacts).false_escalations, 0);
         contacts[0].mark = Some(FALSE_ESCALATION.into());
         assert_eq!(numbers(&contacts).false_escalations, 1);
@@ -292,23 +388,58 @@ mod tests {
 
     #[test]
     fn worth_scales_the_monthly_cost_to_the_period() {
-        let n = Numbers { booked_after_hours: 3, after_hours_answered: 10, ..Numbers::default() };
+        let n = Numbers {
+            booked_after_hours: 3,
+            after_hours_answered: 10,
+            ..Numbers::default()
+        };
         let w = worth(&n, 450, 300, 60);
-        assert_eq!(w, Worth { after_hours_answered: 10, emergencies_booked: 3, revenue: 1350, answering_service: 600 });
+        assert_eq!(
+            w,
+            Worth {
+                after_hours_answered: 10,
+                emergencies_booked: 3,
+                revenue: 1350,
+                answering_service: 600
+            }
+        );
     }
 
     #[test]
     fn handoff_status_reads_the_last_step() {
-        assert_eq!(contact("voice", Some("emergency"), true, &["alerted", "accepted"], None, None).handoff_status(), "accepted");
-        assert_eq!(contact("voice", Some("emergency"), true, &["alerted"], None, None).handoff_status(), "alerted");
-        assert_eq!(contact("voice", Some("emergency"), true, &[], None, None).handoff_status(), "not alerted");
-        assert_eq!(contact("voice", Some("booking"), true, &[], None, None).handoff_status(), "—");
+        assert_eq!(
+            contact(
+                "voice",
+                Some("emergency"),
+                true,
+                &["alerted", "accepted"],
+                None,
+                None
+            )
+            .handoff_status(),
+            "accepted"
+        );
+        assert_eq!(
+            contact("voice", Some("emergency"), true, &["alerted"], None, None).handoff_status(),
+            "alerted"
+        );
+        assert_eq!(
+            contact("voice", Some("emergency"), true, &[], None, None).handoff_status(),
+            "not alerted"
+        );
+        assert_eq!(
+            contact("voice", Some("booking"), true, &[], None, None).handoff_status(),
+            "—"
+        );
     }
 
     #[test]
     fn slim_reads_a_whole_receipt_or_nothing() {
         let r = slim(Some(r#"{"lane":"emergency","after_hours":true,"urgency":{"score":80,"level":"x"},"extra":[1,2]}"#)).unwrap();
-        assert_eq!((r.lane.as_deref(), r.after_hours, r.urgency.score), (Some("emergency"), true, 80));
+        assert_eq!(
+            (r.lane.as_deref(), r.after_hours, r.urgency.score),
+            (Some("emergency"), true, 80)
+        );
         assert!(slim(Some("not json")).is_none());
         assert!(slim(None).is_none());
     }

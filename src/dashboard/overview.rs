@@ -24,7 +24,11 @@ pub struct PeriodQuery {
     days: Option<i64>,
 }
 
-pub async fn numbers(State(app): State<App>, session: Session, Query(q): Query<PeriodQuery>) -> Result<Markup, Error> {
+pub async fn numbers(
+    State(app): State<App>,
+    session: Session,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Markup, Error> {
     let business = business(&app, &session, q.b.as_deref())?;
     let days = days(q.days);
     let contacts = seen(&app, &business.number, days).await?;
@@ -62,7 +66,13 @@ pub async fn numbers(State(app): State<App>, session: Session, Query(q): Query<P
         }
         (on_call(business, now))
     };
-    Ok(layout::page("Numbers", &session, business, Nav::Numbers, body))
+    Ok(layout::page(
+        "Numbers",
+        &session,
+        business,
+        Nav::Numbers,
+        body,
+    ))
 }
 
 fn period_form(business: &str, days: i64, action: &str) -> Markup {
@@ -85,16 +95,30 @@ fn alert_times(contacts: &[Seen]) -> Vec<i64> {
 
 /// Contacts per local day of the period, oldest first.
 fn daily(contacts: &[Seen], business: &Business, now_ms: i64, days: i64) -> Vec<Bar> {
-    let day_of = |ms: i64| Timestamp::from_millisecond(ms).ok().map(|t| t.to_zoned(business.tz.clone()).date());
-    let Some(today) = day_of(now_ms) else { return Vec::new() };
+    let day_of = |ms: i64| {
+        Timestamp::from_millisecond(ms)
+            .ok()
+            .map(|t| t.to_zoned(business.tz.clone()).date())
+    };
+    let Some(today) = day_of(now_ms) else {
+        return Vec::new();
+    };
     let mut bars: Vec<Bar> = (0..days)
         .rev()
         .filter_map(|k| today.checked_sub(jiff::Span::new().days(k)).ok())
-        .map(|d| Bar { label: d.strftime("%b %-d").to_string(), total: 0.0, urgent: 0.0 })
+        .map(|d| Bar {
+            label: d.strftime("%b %-d").to_string(),
+            total: 0.0,
+            urgent: 0.0,
+        })
         .collect();
     for c in contacts {
-        let Some(d) = day_of(c.opened_at) else { continue };
-        let Ok(back) = today.since(d).map(|s| s.get_days() as i64) else { continue };
+        let Some(d) = day_of(c.opened_at) else {
+            continue;
+        };
+        let Ok(back) = today.since(d).map(|s| s.get_days() as i64) else {
+            continue;
+        };
         if (0..days).contains(&back) {
             let i = (days - 1 - back) as usize;
             if let Some(bar) = bars.get_mut(i) {
@@ -107,7 +131,12 @@ fn daily(contacts: &[Seen], business: &Business, now_ms: i64, days: i64) -> Vec<
 }
 
 fn on_call(business: &Business, now: Timestamp) -> Markup {
-    let name = |id: &str| business.schedule.technician(id).map_or(id.to_string(), |t| t.name.clone());
+    let name = |id: &str| {
+        business
+            .schedule
+            .technician(id)
+            .map_or(id.to_string(), |t| t.name.clone())
+    };
     let when = |z: &jiff::Zoned| z.strftime("%a %b %-d %H:%M").to_string();
     html! {
         section.card #on-call {
@@ -131,11 +160,18 @@ fn on_call(business: &Business, now: Timestamp) -> Markup {
     }
 }
 
-pub async fn worth(State(app): State<App>, session: Session, Query(q): Query<PeriodQuery>) -> Result<Markup, Error> {
+pub async fn worth(
+    State(app): State<App>,
+    session: Session,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Markup, Error> {
     let business = business(&app, &session, q.b.as_deref())?;
     let days = days(q.days);
     let stored = app.store.worth(&business.number).await?;
-    let entered = stored.unwrap_or(WorthRow { average_ticket: 0, answering_service: 0 });
+    let entered = stored.unwrap_or(WorthRow {
+        average_ticket: 0,
+        answering_service: 0,
+    });
     let n: Numbers = numbers::numbers(&seen(&app, &business.number, days).await?);
     let w = numbers::worth(&n, entered.average_ticket, entered.answering_service, days);
     let body = html! {
@@ -170,10 +206,20 @@ pub struct WorthForm {
     answering_service: i64,
 }
 
-pub async fn save_worth(State(app): State<App>, session: Session, Query(q): Query<PeriodQuery>, Form(f): Form<WorthForm>) -> Result<Response, Error> {
+pub async fn save_worth(
+    State(app): State<App>,
+    session: Session,
+    Query(q): Query<PeriodQuery>,
+    Form(f): Form<WorthForm>,
+) -> Result<Response, Error> {
     session.check_csrf(&f.csrf)?;
     let business = business(&app, &session, q.b.as_deref())?;
-    let w = WorthRow { average_ticket: f.average_ticket.clamp(0, 1_000_000), answering_service: f.answering_service.clamp(0, 1_000_000) };
-    app.store.put_worth(&business.number, w, app.clock.millis()).await?;
+    let w = WorthRow {
+        average_ticket: f.average_ticket.clamp(0, 1_000_000),
+        answering_service: f.answering_service.clamp(0, 1_000_000),
+    };
+    app.store
+        .put_worth(&business.number, w, app.clock.millis())
+        .await?;
     Ok(Redirect::to(&format!("/worth?b={}", layout::urlenc(&business.number))).into_response())
 }

@@ -36,7 +36,9 @@ pub struct Person {
 
 impl std::fmt::Debug for Person {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Person").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("Person")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -64,9 +66,21 @@ pub fn ladder(business: &Business, trade: &str, at: Timestamp) -> Vec<Rung> {
         .chain(trade, at)
         .iter()
         .filter_map(|id| business.schedule.technician(id))
-        .map(|t| Person { id: t.id.clone(), name: t.name.clone(), phone: t.phone.clone(), role: "technician".into(), takes_texts: t.takes_texts })
+        .map(|t| Person {
+            id: t.id.clone(),
+            name: t.name.clone(),
+            phone: t.phone.clone(),
+            role: "technician".into(),
+            takes_texts: t.takes_texts,
+        })
         .collect();
-    let owner = Person { id: "owner".into(), name: business.owner.name.clone(), phone: business.owner.phone.clone(), role: "owner".into(), takes_texts: true };
+    let owner = Person {
+        id: "owner".into(),
+        name: business.owner.name.clone(),
+        phone: business.owner.phone.clone(),
+        role: "owner".into(),
+        takes_texts: true,
+    };
 
     // (person, text, call, wait) for one round.
     let mut round: Vec<(Person, bool, bool, u32)> = Vec::new();
@@ -85,14 +99,17 @@ pub fn ladder(business: &Business, trade: &str, at: Timestamp) -> Vec<Rung> {
 
     (0..e.rounds.max(1))
         .flat_map(|r| {
-            round.iter().enumerate().map(move |(k, (person, text, call, wait))| Rung {
-                person: person.clone(),
-                text: *text,
-                call: *call,
-                wait_minutes: *wait,
-                round: r,
-                place: k as u32,
-            })
+            round
+                .iter()
+                .enumerate()
+                .map(move |(k, (person, text, call, wait))| Rung {
+                    person: person.clone(),
+                    text: *text,
+                    call: *call,
+                    wait_minutes: *wait,
+                    round: r,
+                    place: k as u32,
+                })
         })
         .collect()
 }
@@ -111,7 +128,9 @@ pub fn reached(ladder: &[Rung], step: usize) -> Vec<&Person> {
 /// Where a pass by `person` at `step` moves the chain: the next step for
 /// someone else; `len` when none is left.
 pub fn after_pass(ladder: &[Rung], step: usize, person: &str) -> usize {
-    (step + 1..ladder.len()).find(|&i| ladder[i].person.id != person).unwrap_or(ladder.len())
+    (step + 1..ladder.len())
+        .find(|&i| ladder[i].person.id != person)
+        .unwrap_or(ladder.len())
 }
 
 /// How an accept or pass came in, for the handoff's note.
@@ -165,14 +184,23 @@ fn first_name(name: &str) -> &str {
 }
 
 fn rfc3339(ms: i64) -> String {
-    Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_default()
+    Timestamp::from_millisecond(ms)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
 }
 
 fn parse_ladder(row: &EscalationRow) -> Result<Vec<Rung>, store::Error> {
     Ok(serde_json::from_str(&row.ladder)?)
 }
 
-async fn handoff(tx: &mut Tx<'_>, contact_id: &str, step: &str, person: &Person, note: Option<String>, now: i64) -> Result<(), store::Error> {
+async fn handoff(
+    tx: &mut Tx<'_>,
+    contact_id: &str,
+    step: &str,
+    person: &Person,
+    note: Option<String>,
+    now: i64,
+) -> Result<(), store::Error> {
     let body = json!({"at": rfc3339(now), "step": step, "who": person.name, "role": person.role, "note": note});
     tx.event(contact_id, "handoff", &body, now).await
 }
@@ -183,7 +211,15 @@ async fn handoff(tx: &mut Tx<'_>, contact_id: &str, step: &str, person: &Person,
 /// # Errors
 ///
 /// When the store fails.
-pub async fn start(tx: &mut Tx<'_>, app: &App, business: &Business, c: &Conversation, trade: &str, summary: &str, now: i64) -> Result<(), store::Error> {
+pub async fn start(
+    tx: &mut Tx<'_>,
+    app: &App,
+    business: &Business,
+    c: &Conversation,
+    trade: &str,
+    summary: &str,
+    now: i64,
+) -> Result<(), store::Error> {
     let at = Timestamp::from_millisecond(now).unwrap_or(c.started_at);
     let ladder = ladder(business, trade, at);
     let row = EscalationRow {
@@ -207,7 +243,14 @@ pub async fn start(tx: &mut Tx<'_>, app: &App, business: &Business, c: &Conversa
 
 /// Queues what a step does: its text, its call and its timer, each under
 /// a dedupe key of (contact, round, place).
-async fn enter(tx: &mut Tx<'_>, app: &App, row: &EscalationRow, rung: &Rung, step: usize, now: i64) -> Result<(), store::Error> {
+async fn enter(
+    tx: &mut Tx<'_>,
+    app: &App,
+    row: &EscalationRow,
+    rung: &Rung,
+    step: usize,
+    now: i64,
+) -> Result<(), store::Error> {
     let key = format!("esc:{}:{}.{}", row.contact_id, rung.round, rung.place);
     let p = &rung.person;
     if rung.text && p.takes_texts {
@@ -216,14 +259,41 @@ async fn enter(tx: &mut Tx<'_>, app: &App, row: &EscalationRow, rung: &Rung, ste
             None => row.summary.clone(),
         };
         let payload = json!({"role": p.role, "name": p.name, "to": p.phone, "text": text, "texts": true, "step": format!("escalation:{step}")});
-        tx.enqueue(&NewJob { dedupe_key: format!("{key}:text"), kind: "message".into(), contact_id: row.contact_id.clone(), payload, run_at: now }, now).await?;
+        tx.enqueue(
+            &NewJob {
+                dedupe_key: format!("{key}:text"),
+                kind: "message".into(),
+                contact_id: row.contact_id.clone(),
+                payload,
+                run_at: now,
+            },
+            now,
+        )
+        .await?;
     }
     if rung.call {
-        let payload = json!({"role": p.role, "name": p.name, "to": p.phone, "person": p.id, "step": step});
-        tx.enqueue(&NewJob { dedupe_key: format!("{key}:call"), kind: "call".into(), contact_id: row.contact_id.clone(), payload, run_at: now }, now).await?;
+        let payload =
+            json!({"role": p.role, "name": p.name, "to": p.phone, "person": p.id, "step": step});
+        tx.enqueue(
+            &NewJob {
+                dedupe_key: format!("{key}:call"),
+                kind: "call".into(),
+                contact_id: row.contact_id.clone(),
+                payload,
+                run_at: now,
+            },
+            now,
+        )
+        .await?;
     }
     let due = now + i64::from(rung.wait_minutes) * 60_000;
-    let timer = NewJob { dedupe_key: format!("{key}:timer"), kind: "escalate".into(), contact_id: row.contact_id.clone(), payload: json!({"step": step}), run_at: due };
+    let timer = NewJob {
+        dedupe_key: format!("{key}:timer"),
+        kind: "escalate".into(),
+        contact_id: row.contact_id.clone(),
+        payload: json!({"step": step}),
+        run_at: due,
+    };
     tx.enqueue(&timer, now).await?;
     Ok(())
 }
@@ -233,12 +303,28 @@ async fn enter(tx: &mut Tx<'_>, app: &App, row: &EscalationRow, rung: &Rung, ste
 pub fn link_url(app: &App, contact_id: &str, person: &str, now: i64) -> Option<String> {
     let base = app.public_url.as_deref()?.trim_end_matches('/');
     let key = super::link::key_from(app.auth_token.expose());
-    Some(format!("{base}/team/job?{}", super::link::query(&key, contact_id, person, now + super::link::LINK_LIFETIME_MS)))
+    Some(format!(
+        "{base}/team/job?{}",
+        super::link::query(
+            &key,
+            contact_id,
+            person,
+            now + super::link::LINK_LIFETIME_MS
+        )
+    ))
 }
 
 /// Moves the chain from the step it is on to `to`, or gives up when `to`
 /// is past the end. The row's version makes this happen once.
-async fn advance(tx: &mut Tx<'_>, app: &App, business: &Business, row: &EscalationRow, ladder: &[Rung], to: usize, now: i64) -> Result<(), store::Error> {
+async fn advance(
+    tx: &mut Tx<'_>,
+    app: &App,
+    business: &Business,
+    row: &EscalationRow,
+    ladder: &[Rung],
+    to: usize,
+    now: i64,
+) -> Result<(), store::Error> {
     let mut next = row.clone();
     if to >= ladder.len() {
         next.status = "gave_up".into();
@@ -248,43 +334,118 @@ async fn advance(tx: &mut Tx<'_>, app: &App, business: &Business, row: &Escalati
         next.step = to as i64;
         tx.update_escalation(&next, now).await?;
         let rung = &ladder[to];
-        let note = format!("round {} of {}", rung.round + 1, business.escalation.rounds.max(1));
-        handoff(tx, &row.contact_id, "escalated", &rung.person, Some(note), now).await?;
+        let note = format!(
+            "round {} of {}",
+            rung.round + 1,
+            business.escalation.rounds.max(1)
+        );
+        handoff(
+            tx,
+            &row.contact_id,
+            "escalated",
+            &rung.person,
+            Some(note),
+            now,
+        )
+        .await?;
         enter(tx, app, &next, rung, to, now).await
     }
 }
 
 /// Nobody accepted: the owner and the caller are told so, plainly.
-async fn give_up(tx: &mut Tx<'_>, business: &Business, row: &EscalationRow, ladder: &[Rung], now: i64) -> Result<(), store::Error> {
-    let owner = ladder.iter().map(|r| &r.person).find(|p| p.role == "owner").cloned().unwrap_or(Person {
-        id: "owner".into(),
-        name: business.owner.name.clone(),
-        phone: business.owner.phone.clone(),
-        role: "owner".into(),
-        takes_texts: true,
-    });
+async fn give_up(
+    tx: &mut Tx<'_>,
+    business: &Business,
+    row: &EscalationRow,
+    ladder: &[Rung],
+    now: i64,
+) -> Result<(), store::Error> {
+    let owner = ladder
+        .iter()
+        .map(|r| &r.person)
+        .find(|p| p.role == "owner")
+        .cloned()
+        .unwrap_or(Person {
+            id: "owner".into(),
+            name: business.owner.name.clone(),
+            phone: business.owner.phone.clone(),
+            role: "owner".into(),
+            takes_texts: true,
+        });
     let rounds = business.escalation.rounds.max(1);
-    handoff(tx, &row.contact_id, "gave_up", &owner, Some(format!("nobody accepted in {rounds} rounds")), now).await?;
-    let owner_text = format!("NOBODY HAS ACCEPTED this emergency after {rounds} rounds. Please call the caller. {}", row.summary);
+    handoff(
+        tx,
+        &row.contact_id,
+        "gave_up",
+        &owner,
+        Some(format!("nobody accepted in {rounds} rounds")),
+        now,
+    )
+    .await?;
+    let owner_text = format!(
+        "NOBODY HAS ACCEPTED this emergency after {rounds} rounds. Please call the caller. {}",
+        row.summary
+    );
     let caller_text = format!(
         "We're sorry: none of the {} team has confirmed they can take your call yet. The owner has been told and we are still trying. If anyone is in danger, call 911.",
         business.name
     );
-    notice(tx, &row.contact_id, "gave-up:owner", "owner", &owner.name, &owner.phone, &owner_text, now).await?;
+    notice(
+        tx,
+        &row.contact_id,
+        "gave-up:owner",
+        "owner",
+        &owner.name,
+        &owner.phone,
+        &owner_text,
+        now,
+    )
+    .await?;
     if let Some(caller) = caller_of(tx, &row.contact_id).await? {
-        notice(tx, &row.contact_id, "gave-up:caller", "caller", "", &caller, &caller_text, now).await?;
+        notice(
+            tx,
+            &row.contact_id,
+            "gave-up:caller",
+            "caller",
+            "",
+            &caller,
+            &caller_text,
+            now,
+        )
+        .await?;
     }
     Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn notice(tx: &mut Tx<'_>, contact_id: &str, what: &str, role: &str, name: &str, to: &str, text: &str, now: i64) -> Result<bool, store::Error> {
+async fn notice(
+    tx: &mut Tx<'_>,
+    contact_id: &str,
+    what: &str,
+    role: &str,
+    name: &str,
+    to: &str,
+    text: &str,
+    now: i64,
+) -> Result<bool, store::Error> {
     let payload = json!({"role": role, "name": name, "to": to, "text": text, "texts": true, "step": what, "handoff": false});
-    tx.enqueue(&NewJob { dedupe_key: format!("esc:{contact_id}:{what}"), kind: "message".into(), contact_id: contact_id.into(), payload, run_at: now }, now).await
+    tx.enqueue(
+        &NewJob {
+            dedupe_key: format!("esc:{contact_id}:{what}"),
+            kind: "message".into(),
+            contact_id: contact_id.into(),
+            payload,
+            run_at: now,
+        },
+        now,
+    )
+    .await
 }
 
 async fn caller_of(tx: &mut Tx<'_>, contact_id: &str) -> Result<Option<String>, store::Error> {
-    let Some(stored) = tx.contact(contact_id).await? else { return Ok(None) };
+    let Some(stored) = tx.contact(contact_id).await? else {
+        return Ok(None);
+    };
     Ok(Some(stored.caller).filter(|c| !c.is_empty()))
 }
 
@@ -296,13 +457,24 @@ async fn caller_of(tx: &mut Tx<'_>, contact_id: &str) -> Result<Option<String>, 
 ///
 /// `store::Error::Conflict` when another worker moved the chain in the
 /// meantime (nothing to do then); otherwise when the store fails.
-pub async fn fire(tx: &mut Tx<'_>, app: &App, business: &Business, contact_id: &str, step: usize, now: i64) -> Result<bool, store::Error> {
-    let Some(row) = tx.escalation(contact_id).await? else { return Ok(false) };
+pub async fn fire(
+    tx: &mut Tx<'_>,
+    app: &App,
+    business: &Business,
+    contact_id: &str,
+    step: usize,
+    now: i64,
+) -> Result<bool, store::Error> {
+    let Some(row) = tx.escalation(contact_id).await? else {
+        return Ok(false);
+    };
     if row.status != "open" || row.step != step as i64 {
         return Ok(false);
     }
     let ladder = parse_ladder(&row)?;
-    let Some(rung) = ladder.get(step) else { return Ok(false) };
+    let Some(rung) = ladder.get(step) else {
+        return Ok(false);
+    };
     let note = format!("no acceptance within {} minutes", rung.wait_minutes);
     handoff(tx, contact_id, "no_answer", &rung.person, Some(note), now).await?;
     advance(tx, app, business, &row, &ladder, step + 1, now).await?;
@@ -316,11 +488,26 @@ pub async fn fire(tx: &mut Tx<'_>, app: &App, business: &Business, contact_id: &
 /// # Errors
 ///
 /// When the store fails.
-pub async fn find_by_phone(tx: &mut Tx<'_>, business: &Business, phone: &str, now: i64) -> Result<Option<(String, String)>, store::Error> {
-    for row in tx.recent_escalations(&business.number, now - REPLY_WINDOW_MS).await? {
+pub async fn find_by_phone(
+    tx: &mut Tx<'_>,
+    business: &Business,
+    phone: &str,
+    now: i64,
+) -> Result<Option<(String, String)>, store::Error> {
+    for row in tx
+        .recent_escalations(&business.number, now - REPLY_WINDOW_MS)
+        .await?
+    {
         let ladder = parse_ladder(&row)?;
-        let upto = if row.status == "open" { row.step as usize } else { ladder.len() };
-        if let Some(p) = reached(&ladder, upto).into_iter().find(|p| p.phone == phone) {
+        let upto = if row.status == "open" {
+            row.step as usize
+        } else {
+            ladder.len()
+        };
+        if let Some(p) = reached(&ladder, upto)
+            .into_iter()
+            .find(|p| p.phone == phone)
+        {
             return Ok(Some((row.contact_id.clone(), p.id.clone())));
         }
     }
@@ -335,35 +522,90 @@ pub async fn find_by_phone(tx: &mut Tx<'_>, business: &Business, phone: &str, no
 ///
 /// `store::Error::Conflict` when another acceptance or step changed the
 /// chain first: run again in a fresh transaction.
-pub async fn accept(tx: &mut Tx<'_>, business: &Business, contact_id: &str, person: &str, via: Via, now: i64) -> Result<Outcome, store::Error> {
-    let Some(row) = tx.escalation(contact_id).await? else { return Ok(Outcome::NotAsked) };
+pub async fn accept(
+    tx: &mut Tx<'_>,
+    business: &Business,
+    contact_id: &str,
+    person: &str,
+    via: Via,
+    now: i64,
+) -> Result<Outcome, store::Error> {
+    let Some(row) = tx.escalation(contact_id).await? else {
+        return Ok(Outcome::NotAsked);
+    };
     let ladder = parse_ladder(&row)?;
-    let upto = if row.status == "open" { row.step as usize } else { ladder.len() };
+    let upto = if row.status == "open" {
+        row.step as usize
+    } else {
+        ladder.len()
+    };
     let people = reached(&ladder, upto);
-    let Some(who) = people.iter().find(|p| p.id == person).map(|p| (*p).clone()) else { return Ok(Outcome::NotAsked) };
+    let Some(who) = people.iter().find(|p| p.id == person).map(|p| (*p).clone()) else {
+        return Ok(Outcome::NotAsked);
+    };
     if let Some(owner) = &row.accepted_by {
         if *owner == who.id {
             return Ok(Outcome::AlreadyYours);
         }
-        let name = ladder.iter().find(|r| r.person.id == *owner).map_or("someone else".into(), |r| r.person.name.clone());
+        let name = ladder
+            .iter()
+            .find(|r| r.person.id == *owner)
+            .map_or("someone else".into(), |r| r.person.name.clone());
         return Ok(Outcome::TakenBy(name));
     }
 
-    let late = row.status == "gave_up" || ladder.iter().position(|r| r.person.id == who.id).is_some_and(|i| i < row.step as usize && ladder[row.step as usize].person.id != who.id);
+    let late = row.status == "gave_up"
+        || ladder
+            .iter()
+            .position(|r| r.person.id == who.id)
+            .is_some_and(|i| {
+                i < row.step as usize && ladder[row.step as usize].person.id != who.id
+            });
     let mut next = row.clone();
     next.status = "accepted".into();
     next.accepted_by = Some(who.id.clone());
     tx.update_escalation(&next, now).await?;
-    let note = if late { format!("{}, after the chain had moved on", via.note()) } else { via.note().to_string() };
+    let note = if late {
+        format!("{}, after the chain had moved on", via.note())
+    } else {
+        via.note().to_string()
+    };
     handoff(tx, contact_id, "accepted", &who, Some(note), now).await?;
 
     if let Some(caller) = caller_of(tx, contact_id).await? {
-        let text = format!("{} from {} has your call and will call you within {CALLBACK_MINUTES} minutes.", first_name(&who.name), business.name);
-        notice(tx, contact_id, "accepted:caller", "caller", "", &caller, &text, now).await?;
+        let text = format!(
+            "{} from {} has your call and will call you within {CALLBACK_MINUTES} minutes.",
+            first_name(&who.name),
+            business.name
+        );
+        notice(
+            tx,
+            contact_id,
+            "accepted:caller",
+            "caller",
+            "",
+            &caller,
+            &text,
+            now,
+        )
+        .await?;
     }
     for other in people.iter().filter(|p| p.id != who.id && p.takes_texts) {
-        let text = format!("{} has taken this {} emergency for {}. Nothing more needed from you.", who.name, row.trade, business.name);
-        notice(tx, contact_id, &format!("accepted:{}", other.id), "team", &other.name, &other.phone, &text, now).await?;
+        let text = format!(
+            "{} has taken this {} emergency for {}. Nothing more needed from you.",
+            who.name, row.trade, business.name
+        );
+        notice(
+            tx,
+            contact_id,
+            &format!("accepted:{}", other.id),
+            "team",
+            &other.name,
+            &other.phone,
+            &text,
+            now,
+        )
+        .await?;
     }
     Ok(Outcome::Accepted)
 }
@@ -375,22 +617,54 @@ pub async fn accept(tx: &mut Tx<'_>, business: &Business, contact_id: &str, pers
 /// # Errors
 ///
 /// As for [`accept`].
-pub async fn pass(tx: &mut Tx<'_>, app: &App, business: &Business, contact_id: &str, person: &str, via: Via, now: i64) -> Result<Outcome, store::Error> {
-    let Some(row) = tx.escalation(contact_id).await? else { return Ok(Outcome::NotAsked) };
+pub async fn pass(
+    tx: &mut Tx<'_>,
+    app: &App,
+    business: &Business,
+    contact_id: &str,
+    person: &str,
+    via: Via,
+    now: i64,
+) -> Result<Outcome, store::Error> {
+    let Some(row) = tx.escalation(contact_id).await? else {
+        return Ok(Outcome::NotAsked);
+    };
     let ladder = parse_ladder(&row)?;
     let step = row.step as usize;
-    let upto = if row.status == "open" { step } else { ladder.len() };
-    let Some(who) = reached(&ladder, upto).into_iter().find(|p| p.id == person).cloned() else { return Ok(Outcome::NotAsked) };
+    let upto = if row.status == "open" {
+        step
+    } else {
+        ladder.len()
+    };
+    let Some(who) = reached(&ladder, upto)
+        .into_iter()
+        .find(|p| p.id == person)
+        .cloned()
+    else {
+        return Ok(Outcome::NotAsked);
+    };
     if let Some(owner) = &row.accepted_by {
         if *owner == who.id {
             return Ok(Outcome::AlreadyYours);
         }
-        let name = ladder.iter().find(|r| r.person.id == *owner).map_or("someone else".into(), |r| r.person.name.clone());
+        let name = ladder
+            .iter()
+            .find(|r| r.person.id == *owner)
+            .map_or("someone else".into(), |r| r.person.name.clone());
         return Ok(Outcome::TakenBy(name));
     }
     handoff(tx, contact_id, "passed", &who, Some(via.note().into()), now).await?;
     if row.status == "open" && ladder[step].person.id == who.id {
-        advance(tx, app, business, &row, &ladder, after_pass(&ladder, step, &who.id), now).await?;
+        advance(
+            tx,
+            app,
+            business,
+            &row,
+            &ladder,
+            after_pass(&ladder, step, &who.id),
+            now,
+        )
+        .await?;
     }
     Ok(Outcome::Passed)
 }
@@ -402,13 +676,23 @@ pub async fn pass(tx: &mut Tx<'_>, app: &App, business: &Business, contact_id: &
 /// # Errors
 ///
 /// When the store fails three times running.
-pub async fn act(app: &App, contact_id: &str, person: &str, accepting: bool, via: Via) -> Result<Outcome, store::Error> {
+pub async fn act(
+    app: &App,
+    contact_id: &str,
+    person: &str,
+    accepting: bool,
+    via: Via,
+) -> Result<Outcome, store::Error> {
     let mut tries = 0;
     loop {
         let now = app.clock.millis();
         let mut tx = app.store.begin().await?;
-        let Some(row) = tx.escalation(contact_id).await? else { return Ok(Outcome::NotAsked) };
-        let Some(business) = app.config.business(&row.business) else { return Ok(Outcome::NotAsked) };
+        let Some(row) = tx.escalation(contact_id).await? else {
+            return Ok(Outcome::NotAsked);
+        };
+        let Some(business) = app.config.business(&row.business) else {
+            return Ok(Outcome::NotAsked);
+        };
         let done = if accepting {
             accept(&mut tx, business, contact_id, person, via, now).await
         } else {
@@ -435,18 +719,47 @@ pub async fn act(app: &App, contact_id: &str, person: &str, accepting: bool, via
 /// # Errors
 ///
 /// When the store fails.
-pub async fn no_answer(app: &App, contact_id: &str, person: &str, call_sid: &str, note: &str) -> Result<(), store::Error> {
+pub async fn no_answer(
+    app: &App,
+    contact_id: &str,
+    person: &str,
+    call_sid: &str,
+    note: &str,
+) -> Result<(), store::Error> {
     let now = app.clock.millis();
     let mut tx = app.store.begin().await?;
-    let Some(row) = tx.escalation(contact_id).await? else { return Ok(()) };
-    let Some(business) = app.config.business(&row.business) else { return Ok(()) };
+    let Some(row) = tx.escalation(contact_id).await? else {
+        return Ok(());
+    };
+    let Some(business) = app.config.business(&row.business) else {
+        return Ok(());
+    };
     let ladder = parse_ladder(&row)?;
-    let Some(who) = ladder.iter().map(|r| &r.person).find(|p| p.id == person).cloned() else { return Ok(()) };
+    let Some(who) = ladder
+        .iter()
+        .map(|r| &r.person)
+        .find(|p| p.id == person)
+        .cloned()
+    else {
+        return Ok(());
+    };
     let key = format!("team-call-status:{call_sid}");
-    if tx.claim_webhook(&key, "team-call-status", &row.business, "", now).await? != store::Claim::New {
+    if tx
+        .claim_webhook(&key, "team-call-status", &row.business, "", now)
+        .await?
+        != store::Claim::New
+    {
         return Ok(());
     }
-    handoff(&mut tx, contact_id, "no_answer", &who, Some(note.to_string()), now).await?;
+    handoff(
+        &mut tx,
+        contact_id,
+        "no_answer",
+        &who,
+        Some(note.to_string()),
+        now,
+    )
+    .await?;
     rewrite_receipt(&mut tx, business, contact_id, now).await?;
     tx.commit().await
 }
@@ -457,11 +770,20 @@ pub async fn no_answer(app: &App, contact_id: &str, person: &str, call_sid: &str
 /// # Errors
 ///
 /// When the store fails.
-pub async fn status(app: &App, contact_id: &str) -> Result<Option<(String, Option<String>, String)>, store::Error> {
+pub async fn status(
+    app: &App,
+    contact_id: &str,
+) -> Result<Option<(String, Option<String>, String)>, store::Error> {
     let mut tx = app.store.begin().await?;
-    let Some(row) = tx.escalation(contact_id).await? else { return Ok(None) };
+    let Some(row) = tx.escalation(contact_id).await? else {
+        return Ok(None);
+    };
     let ladder = parse_ladder(&row)?;
-    let holder = row.accepted_by.as_ref().and_then(|id| ladder.iter().find(|r| r.person.id == *id)).map(|r| r.person.name.clone());
+    let holder = row
+        .accepted_by
+        .as_ref()
+        .and_then(|id| ladder.iter().find(|r| r.person.id == *id))
+        .map(|r| r.person.name.clone());
     Ok(Some((row.summary, holder, row.status)))
 }
 
@@ -470,8 +792,15 @@ pub async fn status(app: &App, contact_id: &str) -> Result<Option<(String, Optio
 /// # Errors
 ///
 /// When the store fails or the stored conversation is unreadable.
-pub async fn rewrite_receipt(tx: &mut Tx<'_>, business: &Business, contact_id: &str, now: i64) -> Result<(), store::Error> {
-    let Some(stored) = tx.contact(contact_id).await? else { return Ok(()) };
+pub async fn rewrite_receipt(
+    tx: &mut Tx<'_>,
+    business: &Business,
+    contact_id: &str,
+    now: i64,
+) -> Result<(), store::Error> {
+    let Some(stored) = tx.contact(contact_id).await? else {
+        return Ok(());
+    };
     let c: Conversation = serde_json::from_str(&stored.state)?;
     let (a, d) = crate::triage::run(&c.case(), business);
     let at = Timestamp::from_millisecond(now).unwrap_or(c.started_at);
@@ -512,8 +841,17 @@ mod tests {
         let config = Config::embedded();
         // Week of 2026-01-05: Dana is on call for HVAC, Luis comes next.
         let l = ladder(birchline(&config), "hvac", at("2026-01-07T08:00:00Z"));
-        let round = ["Dana Whitford text 5", "Dana Whitford call 3", "Luis Ortega text+call 5", "Karen Birch text+call 5"];
-        let want: Vec<String> = round.iter().chain(round.iter()).map(|s| s.to_string()).collect();
+        let round = [
+            "Dana Whitford text 5",
+            "Dana Whitford call 3",
+            "Luis Ortega text+call 5",
+            "Karen Birch text+call 5",
+        ];
+        let want: Vec<String> = round
+            .iter()
+            .chain(round.iter())
+            .map(|s| s.to_string())
+            .collect();
         assert_eq!(steps(&l), want);
         assert_eq!((l[4].round, l[4].place), (1, 0));
     }
@@ -522,14 +860,25 @@ mod tests {
     fn a_landline_backup_is_called_not_texted() {
         let config = Config::embedded();
         let l = ladder(birchline(&config), "electrical", at("2026-01-07T08:00:00Z"));
-        assert_eq!(steps(&l)[..4], ["Marcus Bell text 5", "Marcus Bell call 3", "Ahmed Yusuf call 5", "Karen Birch text+call 5"]);
+        assert_eq!(
+            steps(&l)[..4],
+            [
+                "Marcus Bell text 5",
+                "Marcus Bell call 3",
+                "Ahmed Yusuf call 5",
+                "Karen Birch text+call 5"
+            ]
+        );
     }
 
     #[test]
     fn nobody_on_call_goes_straight_to_the_owner() {
         let config = Config::embedded();
         let l = ladder(birchline(&config), "roofing", at("2026-01-07T08:00:00Z"));
-        assert_eq!(steps(&l), ["Karen Birch text+call 5", "Karen Birch text+call 5"]);
+        assert_eq!(
+            steps(&l),
+            ["Karen Birch text+call 5", "Karen Birch text+call 5"]
+        );
     }
 
     #[test]

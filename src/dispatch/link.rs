@@ -31,7 +31,11 @@ fn mac(key: &[u8], contact_id: &str, person: &str, expires_ms: i64) -> HmacSha25
 
 /// The signature of a link, URL-safe base64.
 pub fn sign(key: &[u8], contact_id: &str, person: &str, expires_ms: i64) -> String {
-    URL_SAFE_NO_PAD.encode(mac(key, contact_id, person, expires_ms).finalize().into_bytes())
+    URL_SAFE_NO_PAD.encode(
+        mac(key, contact_id, person, expires_ms)
+            .finalize()
+            .into_bytes(),
+    )
 }
 
 /// Why a link is refused.
@@ -48,9 +52,20 @@ pub enum Refused {
 /// # Errors
 ///
 /// [`Refused`] says which check failed.
-pub fn verify(key: &[u8], contact_id: &str, person: &str, expires_ms: i64, signature: &str, now_ms: i64) -> Result<(), Refused> {
-    let given = URL_SAFE_NO_PAD.decode(signature).map_err(|_| Refused::BadSignature)?;
-    mac(key, contact_id, person, expires_ms).verify_slice(&given).map_err(|_| Refused::BadSignature)?;
+pub fn verify(
+    key: &[u8],
+    contact_id: &str,
+    person: &str,
+    expires_ms: i64,
+    signature: &str,
+    now_ms: i64,
+) -> Result<(), Refused> {
+    let given = URL_SAFE_NO_PAD
+        .decode(signature)
+        .map_err(|_| Refused::BadSignature)?;
+    mac(key, contact_id, person, expires_ms)
+        .verify_slice(&given)
+        .map_err(|_| Refused::BadSignature)?;
     if now_ms >= expires_ms {
         return Err(Refused::Expired);
     }
@@ -60,8 +75,13 @@ pub fn verify(key: &[u8], contact_id: &str, person: &str, expires_ms: i64, signa
 /// The query string of a link: `c`, `p`, `e` and `s`.
 pub fn query(key: &[u8], contact_id: &str, person: &str, expires_ms: i64) -> String {
     let s = sign(key, contact_id, person, expires_ms);
-    serde_urlencoded::to_string([("c", contact_id), ("p", person), ("e", &expires_ms.to_string()), ("s", &s)])
-        .expect("string pairs always encode")
+    serde_urlencoded::to_string([
+        ("c", contact_id),
+        ("p", person),
+        ("e", &expires_ms.to_string()),
+        ("s", &s),
+    ])
+    .expect("string pairs always encode")
 }
 
 #[cfg(test)]
@@ -73,17 +93,34 @@ mod tests {
         let key = key_from("token");
         let s = sign(&key, "c_1", "dana", 1_000);
         assert_eq!(verify(&key, "c_1", "dana", 1_000, &s, 999), Ok(()));
-        assert_eq!(verify(&key, "c_1", "dana", 1_000, &s, 1_000), Err(Refused::Expired));
+        assert_eq!(
+            verify(&key, "c_1", "dana", 1_000, &s, 1_000),
+            Err(Refused::Expired)
+        );
     }
 
     #[test]
     fn any_changed_field_breaks_the_signature() {
         let key = key_from("token");
         let s = sign(&key, "c_1", "dana", 1_000);
-        for (c, p, e) in [("c_2", "dana", 1_000), ("c_1", "luis", 1_000), ("c_1", "dana", 9_000)] {
-            assert_eq!(verify(&key, c, p, e, &s, 0), Err(Refused::BadSignature), "{c} {p} {e}");
+        for (c, p, e) in [
+            ("c_2", "dana", 1_000),
+            ("c_1", "luis", 1_000),
+            ("c_1", "dana", 9_000),
+        ] {
+            assert_eq!(
+                verify(&key, c, p, e, &s, 0),
+                Err(Refused::BadSignature),
+                "{c} {p} {e}"
+            );
         }
-        assert_eq!(verify(&key_from("other"), "c_1", "dana", 1_000, &s, 0), Err(Refused::BadSignature));
-        assert_eq!(verify(&key, "c_1", "dana", 1_000, "not base64!", 0), Err(Refused::BadSignature));
+        assert_eq!(
+            verify(&key_from("other"), "c_1", "dana", 1_000, &s, 0),
+            Err(Refused::BadSignature)
+        );
+        assert_eq!(
+            verify(&key, "c_1", "dana", 1_000, "not base64!", 0),
+            Err(Refused::BadSignature)
+        );
     }
 }

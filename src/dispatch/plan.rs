@@ -23,7 +23,13 @@ use super::escalation;
 /// # Errors
 ///
 /// When the store fails; the webhook's transaction then rolls back.
-pub async fn finalize(tx: &mut Tx<'_>, app: &App, business: &Business, c: &mut Conversation, now: Timestamp) -> Result<(), store::Error> {
+pub async fn finalize(
+    tx: &mut Tx<'_>,
+    app: &App,
+    business: &Business,
+    c: &mut Conversation,
+    now: Timestamp,
+) -> Result<(), store::Error> {
     let case = c.case();
     let (a, d) = triage::run(&case, business);
     let ms = now.as_millisecond();
@@ -32,27 +38,59 @@ pub async fn finalize(tx: &mut Tx<'_>, app: &App, business: &Business, c: &mut C
     let mut jobs = Vec::new();
     if let (None, Some(words), Some(name)) = (&c.script_said, &d.safety_words, &d.safety_script) {
         if !c.caller.is_empty() {
-            jobs.push(alert_job(c, "script", "caller", "", &c.caller, words, true, ms));
+            jobs.push(alert_job(
+                c, "script", "caller", "", &c.caller, words, true, ms,
+            ));
             c.script_said = Some(name.clone());
             c.script_first = Some(true);
         }
     }
-    tx.event(&c.contact_id, "triage", &json!({"lane": d.lane, "rule": d.rule, "urgency": a.urgency.score, "trade": a.trade}), ms).await?;
+    tx.event(
+        &c.contact_id,
+        "triage",
+        &json!({"lane": d.lane, "rule": d.rule, "urgency": a.urgency.score, "trade": a.trade}),
+        ms,
+    )
+    .await?;
     let emergency = d.lane.as_deref() == Some("emergency");
     if let (Some(alert), false) = (&d.alert, emergency) {
-        let role = if alert.role == "owner" { "owner" } else { "technician" };
-        jobs.push(alert_job(c, "alert:1", role, &alert.name, &alert.phone, &alert_text(business, c, &a, &d), alert.takes_texts, ms));
+        let role = if alert.role == "owner" {
+            "owner"
+        } else {
+            "technician"
+        };
+        jobs.push(alert_job(
+            c,
+            "alert:1",
+            role,
+            &alert.name,
+            &alert.phone,
+            &alert_text(business, c, &a, &d),
+            alert.takes_texts,
+            ms,
+        ));
     }
     if d.copy_owner && d.alert.as_ref().is_some_and(|x| x.role != "owner") {
         let text = format!("Copy: {}", alert_text(business, c, &a, &d));
-        jobs.push(alert_job(c, "copy", "owner-copy", &business.owner.name, &business.owner.phone, &text, true, ms));
+        jobs.push(alert_job(
+            c,
+            "copy",
+            "owner-copy",
+            &business.owner.name,
+            &business.owner.phone,
+            &text,
+            true,
+            ms,
+        ));
     }
     if c.channel == Channel::MissedCall && !c.caller.is_empty() {
         let text = format!(
             "Sorry we missed your call to {}. Reply here with what's going on and the address, or call us back. If anyone is in danger, call 911.",
             business.name
         );
-        jobs.push(alert_job(c, "textback", "caller", "", &c.caller, &text, true, ms));
+        jobs.push(alert_job(
+            c, "textback", "caller", "", &c.caller, &text, true, ms,
+        ));
     }
     for job in &jobs {
         tx.enqueue(job, ms).await?;
@@ -60,15 +98,36 @@ pub async fn finalize(tx: &mut Tx<'_>, app: &App, business: &Business, c: &mut C
     // An emergency's first alert is the first step of its escalation
     // chain, which also queues the timer that moves it on.
     if emergency {
-        let trade = a.trade.clone().unwrap_or_else(|| business.hazard_trade.clone());
-        escalation::start(tx, app, business, c, &trade, &alert_text(business, c, &a, &d), ms).await?;
+        let trade = a
+            .trade
+            .clone()
+            .unwrap_or_else(|| business.hazard_trade.clone());
+        escalation::start(
+            tx,
+            app,
+            business,
+            c,
+            &trade,
+            &alert_text(business, c, &a, &d),
+            ms,
+        )
+        .await?;
     }
     write_receipt(tx, business, c, &a, &d, now).await?;
     Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
-fn alert_job(c: &Conversation, step: &str, role: &str, name: &str, to: &str, text: &str, texts: bool, now: i64) -> NewJob {
+fn alert_job(
+    c: &Conversation,
+    step: &str,
+    role: &str,
+    name: &str,
+    to: &str,
+    text: &str,
+    texts: bool,
+    now: i64,
+) -> NewJob {
     NewJob {
         dedupe_key: format!("{step}:{}", c.contact_id),
         kind: "message".into(),
@@ -84,7 +143,14 @@ fn alert_job(c: &Conversation, step: &str, role: &str, name: &str, to: &str, tex
 /// # Errors
 ///
 /// When the store fails.
-pub async fn write_receipt(tx: &mut Tx<'_>, business: &Business, c: &Conversation, a: &Assessment, d: &Decision, now: Timestamp) -> Result<i64, store::Error> {
+pub async fn write_receipt(
+    tx: &mut Tx<'_>,
+    business: &Business,
+    c: &Conversation,
+    a: &Assessment,
+    d: &Decision,
+    now: Timestamp,
+) -> Result<i64, store::Error> {
     tx.lock_contact(&c.contact_id).await?;
     let messages = tx.messages(&c.contact_id).await?;
     let handoff: Vec<HandoffStep> = tx
@@ -94,10 +160,26 @@ pub async fn write_receipt(tx: &mut Tx<'_>, business: &Business, c: &Conversatio
         .filter_map(|v| serde_json::from_value(v).ok())
         .collect();
     let version = tx.next_receipt_version(&c.contact_id).await?;
-    let r = receipt::build(&Inputs { business, conversation: c, assessment: a, decision: d, messages: &messages, handoff: &handoff, version });
+    let r = receipt::build(&Inputs {
+        business,
+        conversation: c,
+        assessment: a,
+        decision: d,
+        messages: &messages,
+        handoff: &handoff,
+        version,
+    });
     let body = serde_json::to_string(&r)?;
     let ms = now.as_millisecond();
-    tx.put_receipt(&c.contact_id, version, &business.number, d.lane.as_deref(), &body, ms).await?;
+    tx.put_receipt(
+        &c.contact_id,
+        version,
+        &business.number,
+        d.lane.as_deref(),
+        &body,
+        ms,
+    )
+    .await?;
     for sink in crate::record::outbox::jobs(business, &c.contact_id, &r.receipt_id, version, ms) {
         tx.enqueue(&sink, ms).await?;
     }
@@ -106,7 +188,12 @@ pub async fn write_receipt(tx: &mut Tx<'_>, business: &Business, c: &Conversatio
 
 /// The technician's text: everything needed to decide and drive.
 pub fn alert_text(business: &Business, c: &Conversation, a: &Assessment, d: &Decision) -> String {
-    let name = c.words.iter().find(|u| u.slot.as_deref() == Some("name")).map(|u| u.text.clone()).unwrap_or_else(|| "caller".into());
+    let name = c
+        .words
+        .iter()
+        .find(|u| u.slot.as_deref() == Some("name"))
+        .map(|u| u.text.clone())
+        .unwrap_or_else(|| "caller".into());
     let callback = c.callback();
     let address = a
         .address_heard
@@ -117,14 +204,28 @@ pub fn alert_text(business: &Business, c: &Conversation, a: &Assessment, d: &Dec
         Some("emergency") => "EMERGENCY",
         _ => "CALL THE CALLER",
     };
-    let why: Vec<String> = a.urgency.contributions.iter().filter(|x| x.points > 0).map(|x| format!("{} (+{})", x.says, x.points)).collect();
+    let why: Vec<String> = a
+        .urgency
+        .contributions
+        .iter()
+        .filter(|x| x.points > 0)
+        .map(|x| format!("{} (+{})", x.says, x.points))
+        .collect();
     let hazard = match (&a.hazard, a.unclear_safety) {
         (Some(h), _) => format!(" HAZARD: {h}, safety script said."),
         (None, true) => " Caller unsure about a safety hazard.".into(),
         _ => String::new(),
     };
-    let said: String = c.words.first().map(|u| u.text.chars().take(140).collect()).unwrap_or_default();
-    let reply = if d.lane.as_deref() == Some("emergency") { " Reply YES to take it or NO to pass." } else { "" };
+    let said: String = c
+        .words
+        .first()
+        .map(|u| u.text.chars().take(140).collect())
+        .unwrap_or_default();
+    let reply = if d.lane.as_deref() == Some("emergency") {
+        " Reply YES to take it or NO to pass."
+    } else {
+        ""
+    };
     let mut media = String::new();
     if let Some(url) = &c.recording {
         media.push_str(&format!(" Voicemail: {url}.mp3"));

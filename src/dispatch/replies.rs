@@ -21,7 +21,9 @@ pub enum Answer {
 pub fn read(text: &str) -> Answer {
     let t = text.trim().trim_end_matches(['.', '!']).to_lowercase();
     match t.as_str() {
-        "yes" | "y" | "ok" | "okay" | "1" | "take it" | "accept" | "on it" | "yep" => Answer::Accept,
+        "yes" | "y" | "ok" | "okay" | "1" | "take it" | "accept" | "on it" | "yep" => {
+            Answer::Accept
+        }
         "no" | "n" | "pass" | "9" | "can't" | "cant" | "decline" => Answer::Pass,
         _ => Answer::Unclear,
     }
@@ -33,8 +35,20 @@ pub fn read(text: &str) -> Answer {
 /// # Errors
 ///
 /// When the store fails.
-pub async fn handle(tx: &mut Tx<'_>, app: &App, business: &Business, from: &str, text: &str, now: Timestamp) -> Result<Option<String>, store::Error> {
-    let on_team = business.schedule.technicians.iter().any(|t| t.phone == from) || business.owner.phone == from;
+pub async fn handle(
+    tx: &mut Tx<'_>,
+    app: &App,
+    business: &Business,
+    from: &str,
+    text: &str,
+    now: Timestamp,
+) -> Result<Option<String>, store::Error> {
+    let on_team = business
+        .schedule
+        .technicians
+        .iter()
+        .any(|t| t.phone == from)
+        || business.owner.phone == from;
     if !on_team {
         return Ok(None);
     }
@@ -43,13 +57,16 @@ pub async fn handle(tx: &mut Tx<'_>, app: &App, business: &Business, from: &str,
         return Ok(Some(reply("Reply YES to take the job or NO to pass.")));
     }
     let ms = now.as_millisecond();
-    let Some((contact_id, person)) = escalation::find_by_phone(tx, business, from, ms).await? else {
+    let Some((contact_id, person)) = escalation::find_by_phone(tx, business, from, ms).await?
+    else {
         return Ok(Some(reply(&Outcome::NotAsked.says())));
     };
     // A conflict (another acceptance committed first) fails the webhook;
     // Twilio's retry then reads the chain as it now stands.
     let outcome = match answer {
-        Answer::Accept => escalation::accept(tx, business, &contact_id, &person, Via::Text, ms).await?,
+        Answer::Accept => {
+            escalation::accept(tx, business, &contact_id, &person, Via::Text, ms).await?
+        }
         _ => escalation::pass(tx, app, business, &contact_id, &person, Via::Text, ms).await?,
     };
     if matches!(outcome, Outcome::Accepted | Outcome::Passed) {
@@ -59,7 +76,9 @@ pub async fn handle(tx: &mut Tx<'_>, app: &App, business: &Business, from: &str,
 }
 
 fn reply(text: &str) -> String {
-    crate::twilio::MessagingResponse::new().message(text).to_string()
+    crate::twilio::MessagingResponse::new()
+        .message(text)
+        .to_string()
 }
 
 #[cfg(test)]
@@ -68,7 +87,16 @@ mod tests {
 
     #[test]
     fn reads_accept_and_pass() {
-        for (text, want) in [("YES", Answer::Accept), ("y", Answer::Accept), ("1", Answer::Accept), ("Take it", Answer::Accept), ("no", Answer::Pass), ("9", Answer::Pass), ("pass.", Answer::Pass), ("who is this", Answer::Unclear)] {
+        for (text, want) in [
+            ("YES", Answer::Accept),
+            ("y", Answer::Accept),
+            ("1", Answer::Accept),
+            ("Take it", Answer::Accept),
+            ("no", Answer::Pass),
+            ("9", Answer::Pass),
+            ("pass.", Answer::Pass),
+            ("who is this", Answer::Unclear),
+        ] {
             assert_eq!(read(text), want, "{text}");
         }
     }

@@ -28,7 +28,11 @@ pub async fn run(app: App) {
             Ok(Some(due)) => (due - app.clock.millis()).clamp(5, 1000),
             _ => 1000,
         };
-        let _ = tokio::time::timeout(Duration::from_millis(wait as u64), app.jobs_ready.notified()).await;
+        let _ = tokio::time::timeout(
+            Duration::from_millis(wait as u64),
+            app.jobs_ready.notified(),
+        )
+        .await;
     }
 }
 
@@ -40,7 +44,9 @@ pub async fn run(app: App) {
 pub async fn run_one(app: &App) -> Result<bool, crate::store::Error> {
     let now = app.clock.millis();
     let sinks_too = crate::record::outbox::has_room(app);
-    let Some(job) = app.store.claim_job(now, LEASE_MS, sinks_too).await? else { return Ok(false) };
+    let Some(job) = app.store.claim_job(now, LEASE_MS, sinks_too).await? else {
+        return Ok(false);
+    };
     let result = match job.kind.as_str() {
         "message" => send(app, &job).await,
         // A sink write runs on its own task so that a slow sink never
@@ -57,7 +63,9 @@ pub async fn run_one(app: &App) -> Result<bool, crate::store::Error> {
             let backoff = 1000i64 << job.attempts.min(10);
             let jitter = rand::random::<u32>() as i64 % 500;
             warn!(job_id = %job.id, attempt = job.attempts, error = %e, "job failed, will retry");
-            app.store.retry_job(&job.id, now + backoff + jitter, &e).await?;
+            app.store
+                .retry_job(&job.id, now + backoff + jitter, &e)
+                .await?;
         }
         Err(Failure::Retry(e) | Failure::GiveUp(e)) => {
             tracing::error!(job_id = %job.id, error = %e, "job given up");
@@ -89,19 +97,36 @@ async fn send(app: &App, job: &Job) -> Result<(), Failure> {
     let p = &job.payload;
     let (to, role, text) = (field(p, "to"), field(p, "role"), field(p, "text"));
     let message_id = format!("m_{}", job.id.trim_start_matches("job_"));
-    let stored = app.store.contact(&job.contact_id).await?.ok_or_else(|| Failure::GiveUp("contact gone".into()))?;
-    let business = app.config.business(&stored.business).ok_or_else(|| Failure::GiveUp("business gone".into()))?;
+    let stored = app
+        .store
+        .contact(&job.contact_id)
+        .await?
+        .ok_or_else(|| Failure::GiveUp("contact gone".into()))?;
+    let business = app
+        .config
+        .business(&stored.business)
+        .ok_or_else(|| Failure::GiveUp("business gone".into()))?;
     let now = app.clock.millis();
-    let Some(twilio) = &app.twilio else { return Err(Failure::GiveUp("no Twilio credentials configured".into())) };
+    let Some(twilio) = &app.twilio else {
+        return Err(Failure::GiveUp("no Twilio credentials configured".into()));
+    };
 
     // An earlier attempt that died between handing the text to Twilio and
     // storing its id left the row at `sending`: ask Twilio before sending
     // again, so that a crash never texts a technician twice.
-    let earlier = app.store.messages(&job.contact_id).await?.into_iter().find(|m| m.id == message_id);
+    let earlier = app
+        .store
+        .messages(&job.contact_id)
+        .await?
+        .into_iter()
+        .find(|m| m.id == message_id);
     if let Some(row) = earlier.filter(|m| m.status == "sending" && m.provider_sid.is_none()) {
-        if let Some(landed) = landed_earlier(twilio, &business.number, to, text, row.created_at).await? {
+        if let Some(landed) =
+            landed_earlier(twilio, &business.number, to, text, row.created_at).await?
+        {
             let mut tx = app.store.begin().await?;
-            tx.message_sent(&message_id, Some(&landed.sid), &landed.status, None, now).await?;
+            tx.message_sent(&message_id, Some(&landed.sid), &landed.status, None, now)
+                .await?;
             tx.commit().await?;
             warn!("an earlier attempt had reached Twilio; not sent again");
             return Ok(());
@@ -125,18 +150,29 @@ async fn send(app: &App, job: &Job) -> Result<(), Failure> {
         .await?;
         tx.commit().await?;
     }
-    let callback = app.public_url.as_ref().map(|u| format!("{u}/twilio/sms/status"));
-    let sent = twilio.send_message(&business.number, to, text, callback.as_deref(), &[]).await;
+    let callback = app
+        .public_url
+        .as_ref()
+        .map(|u| format!("{u}/twilio/sms/status"));
+    let sent = twilio
+        .send_message(&business.number, to, text, callback.as_deref(), &[])
+        .await;
     let now = app.clock.millis();
     let mut tx = app.store.begin().await?;
     let outcome = match &sent {
         Ok(m) => {
-            tx.message_sent(&message_id, Some(&m.sid), &m.status, None, now).await?;
+            tx.message_sent(&message_id, Some(&m.sid), &m.status, None, now)
+                .await?;
             Ok(())
         }
         Err(e) => {
-            tx.message_sent(&message_id, None, "failed", e.code().map(i64::from), now).await?;
-            if e.is_retryable() { Err(Failure::Retry(e.to_string())) } else { Err(Failure::GiveUp(e.to_string())) }
+            tx.message_sent(&message_id, None, "failed", e.code().map(i64::from), now)
+                .await?;
+            if e.is_retryable() {
+                Err(Failure::Retry(e.to_string()))
+            } else {
+                Err(Failure::GiveUp(e.to_string()))
+            }
         }
     };
     let is_handoff = p.get("handoff").and_then(Value::as_bool).unwrap_or(true);
@@ -147,7 +183,8 @@ async fn send(app: &App, job: &Job) -> Result<(), Failure> {
         });
         tx.event(&job.contact_id, "handoff", &step, now).await?;
     }
-    let c: crate::conversation::Conversation = serde_json::from_str(&stored.state).map_err(|e| Failure::GiveUp(e.to_string()))?;
+    let c: crate::conversation::Conversation =
+        serde_json::from_str(&stored.state).map_err(|e| Failure::GiveUp(e.to_string()))?;
     let (a, d) = crate::triage::run(&c.case(), business);
     let at = jiff::Timestamp::from_millisecond(now).unwrap_or_else(|_| jiff::Timestamp::now());
     super::plan::write_receipt(&mut tx, business, &c, &a, &d, at).await?;
@@ -169,13 +206,18 @@ async fn landed_earlier(
     text: &str,
     recorded_at: i64,
 ) -> Result<Option<crate::twilio::MessageResource>, Failure> {
-    let listed = twilio.list_messages(from, to).await.map_err(|e| Failure::Retry(e.to_string()))?;
+    let listed = twilio
+        .list_messages(from, to)
+        .await
+        .map_err(|e| Failure::Retry(e.to_string()))?;
     let created_ms = |m: &crate::twilio::MessageResource| {
         let date = m.date_created.as_deref()?;
         let at = jiff::fmt::rfc2822::parse(date).ok()?;
         Some(at.timestamp().as_millisecond())
     };
-    Ok(listed.into_iter().find(|m| m.body.ends_with(text) && created_ms(m).is_none_or(|at| at >= recorded_at - 60_000)))
+    Ok(listed.into_iter().find(|m| {
+        m.body.ends_with(text) && created_ms(m).is_none_or(|at| at >= recorded_at - 60_000)
+    }))
 }
 
 /// Places a voice call to a team member: Twilio fetches our TwiML, which
@@ -185,18 +227,35 @@ async fn landed_earlier(
 async fn call(app: &App, job: &Job) -> Result<(), Failure> {
     let p = &job.payload;
     let (to, role, person) = (field(p, "to"), field(p, "role"), field(p, "person"));
-    let stored = app.store.contact(&job.contact_id).await?.ok_or_else(|| Failure::GiveUp("contact gone".into()))?;
-    let business = app.config.business(&stored.business).ok_or_else(|| Failure::GiveUp("business gone".into()))?;
-    let Some(base) = app.public_url.as_deref().map(|u| u.trim_end_matches('/').to_string()) else {
+    let stored = app
+        .store
+        .contact(&job.contact_id)
+        .await?
+        .ok_or_else(|| Failure::GiveUp("contact gone".into()))?;
+    let business = app
+        .config
+        .business(&stored.business)
+        .ok_or_else(|| Failure::GiveUp("business gone".into()))?;
+    let Some(base) = app
+        .public_url
+        .as_deref()
+        .map(|u| u.trim_end_matches('/').to_string())
+    else {
         return Err(Failure::GiveUp("no public URL for the call's TwiML".into()));
     };
-    let Some(twilio) = &app.twilio else { return Err(Failure::GiveUp("no Twilio credentials configured".into())) };
+    let Some(twilio) = &app.twilio else {
+        return Err(Failure::GiveUp("no Twilio credentials configured".into()));
+    };
     let message_id = format!("m_{}", job.id.trim_start_matches("job_"));
     let now = app.clock.millis();
     {
         let mut tx = app.store.begin().await?;
         // Once someone has accepted, nobody else is woken by a call.
-        if tx.escalation(&job.contact_id).await?.is_some_and(|e| e.status == "accepted") {
+        if tx
+            .escalation(&job.contact_id)
+            .await?
+            .is_some_and(|e| e.status == "accepted")
+        {
             return Ok(());
         }
         tx.message(&MessageRow {
@@ -214,15 +273,19 @@ async fn call(app: &App, job: &Job) -> Result<(), Failure> {
         .await?;
         tx.commit().await?;
     }
-    let query = serde_urlencoded::to_string([("c", job.contact_id.as_str()), ("p", person)]).unwrap_or_default();
+    let query = serde_urlencoded::to_string([("c", job.contact_id.as_str()), ("p", person)])
+        .unwrap_or_default();
     let url = format!("{base}/team/call?{query}");
     let status = format!("{base}/team/call/status?{query}");
-    let placed = twilio.create_call(&business.number, to, &url, Some(&status), Some("Enable")).await;
+    let placed = twilio
+        .create_call(&business.number, to, &url, Some(&status), Some("Enable"))
+        .await;
     let now = app.clock.millis();
     let mut tx = app.store.begin().await?;
     let outcome = match &placed {
         Ok(c) => {
-            tx.message_sent(&message_id, Some(&c.sid), &c.status, None, now).await?;
+            tx.message_sent(&message_id, Some(&c.sid), &c.status, None, now)
+                .await?;
             let step = serde_json::json!({
                 "at": jiff::Timestamp::from_millisecond(now).map(|t| t.to_string()).unwrap_or_default(),
                 "step": "called", "who": field(p, "name"), "role": role, "note": null,
@@ -231,8 +294,13 @@ async fn call(app: &App, job: &Job) -> Result<(), Failure> {
             Ok(())
         }
         Err(e) => {
-            tx.message_sent(&message_id, None, "failed", e.code().map(i64::from), now).await?;
-            if e.is_retryable() { Err(Failure::Retry(e.to_string())) } else { Err(Failure::GiveUp(e.to_string())) }
+            tx.message_sent(&message_id, None, "failed", e.code().map(i64::from), now)
+                .await?;
+            if e.is_retryable() {
+                Err(Failure::Retry(e.to_string()))
+            } else {
+                Err(Failure::GiveUp(e.to_string()))
+            }
         }
     };
     super::escalation::rewrite_receipt(&mut tx, business, &job.contact_id, now).await?;
@@ -248,15 +316,28 @@ async fn call(app: &App, job: &Job) -> Result<(), Failure> {
 /// Records how late it fired (claimed time minus due time).
 #[instrument(skip_all, fields(job_id = %job.id, contact_id = %job.contact_id))]
 async fn escalate(app: &App, job: &Job, claimed_at: i64) -> Result<(), Failure> {
-    let step = job.payload.get("step").and_then(Value::as_u64).ok_or_else(|| Failure::GiveUp("timer without a step".into()))? as usize;
-    let stored = app.store.contact(&job.contact_id).await?.ok_or_else(|| Failure::GiveUp("contact gone".into()))?;
-    let business = app.config.business(&stored.business).ok_or_else(|| Failure::GiveUp("business gone".into()))?;
+    let step = job
+        .payload
+        .get("step")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| Failure::GiveUp("timer without a step".into()))? as usize;
+    let stored = app
+        .store
+        .contact(&job.contact_id)
+        .await?
+        .ok_or_else(|| Failure::GiveUp("contact gone".into()))?;
+    let business = app
+        .config
+        .business(&stored.business)
+        .ok_or_else(|| Failure::GiveUp("business gone".into()))?;
     let now = app.clock.millis();
     let mut tx = app.store.begin().await?;
     let timing = serde_json::json!({"step": step, "run_at": job.run_at, "claimed_at": claimed_at, "late_ms": claimed_at - job.run_at});
     tx.event(&job.contact_id, "timer", &timing, now).await?;
     match super::escalation::fire(&mut tx, app, business, &job.contact_id, step, now).await {
-        Ok(true) => super::escalation::rewrite_receipt(&mut tx, business, &job.contact_id, now).await?,
+        Ok(true) => {
+            super::escalation::rewrite_receipt(&mut tx, business, &job.contact_id, now).await?
+        }
         Ok(false) => {}
         // Another instance moved the chain between our read and our write:
         // the step is theirs, and there is nothing left for this timer.

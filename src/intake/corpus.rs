@@ -71,7 +71,10 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, Error> {
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, l)| {
-            serde_json::from_str(l).map_err(|e| Error::Line { line: i + 1, message: e.to_string() })
+            serde_json::from_str(l).map_err(|e| Error::Line {
+                line: i + 1,
+                message: e.to_string(),
+            })
         })
         .collect()
 }
@@ -87,14 +90,23 @@ impl Entry {
         let at = self
             .at
             .parse::<jiff::Timestamp>()
-            .map_err(|e| Error::Line { line: 0, message: format!("{}: bad time: {e}", self.id) })?;
+            .map_err(|e| Error::Line {
+                line: 0,
+                message: format!("{}: bad time: {e}", self.id),
+            })?;
         let mut words = Vec::new();
         if !self.opening.trim().is_empty() {
-            words.push(Utterance { slot: None, text: self.opening.clone() });
+            words.push(Utterance {
+                slot: None,
+                text: self.opening.clone(),
+            });
         }
         for (slot, value) in &self.answers {
             if let Some(text) = value.as_str() {
-                words.push(Utterance { slot: Some(slot.clone()), text: text.to_string() });
+                words.push(Utterance {
+                    slot: Some(slot.clone()),
+                    text: text.to_string(),
+                });
             }
         }
         Ok(Case {

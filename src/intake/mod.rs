@@ -88,7 +88,10 @@ impl std::fmt::Debug for Case {
 impl Case {
     /// The caller's answer for `slot`, if they gave one.
     pub fn answer(&self, slot: &str) -> Option<&str> {
-        self.words.iter().find(|u| u.slot.as_deref() == Some(slot)).map(|u| u.text.as_str())
+        self.words
+            .iter()
+            .find(|u| u.slot.as_deref() == Some(slot))
+            .map(|u| u.text.as_str())
     }
 
     /// Whether there is anything to triage at all.

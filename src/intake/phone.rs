@@ -19,7 +19,11 @@ pub fn normalize(text: &str) -> Option<String> {
     // number whose national part has the right length for its country.
     let e164 = number.format().mode(Mode::E164).to_string();
     let digits = e164.trim_start_matches('+');
-    let plausible = if e164.starts_with("+1") { digits.len() == 11 } else { (8..=15).contains(&digits.len()) };
+    let plausible = if e164.starts_with("+1") {
+        digits.len() == 11
+    } else {
+        (8..=15).contains(&digits.len())
+    };
     plausible.then_some(e164)
 }
 

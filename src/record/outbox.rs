@@ -33,7 +33,13 @@ const MAX_BACKOFF_MS: i64 = 3_600_000;
 
 /// The sink jobs of one receipt version, one per sink the business has.
 /// The dedupe key makes queuing the same version twice a no-op.
-pub fn jobs(business: &Business, contact_id: &str, receipt_id: &str, version: i64, now: i64) -> Vec<NewJob> {
+pub fn jobs(
+    business: &Business,
+    contact_id: &str,
+    receipt_id: &str,
+    version: i64,
+    now: i64,
+) -> Vec<NewJob> {
     business
         .sinks
         .iter()
@@ -96,7 +102,11 @@ struct Busy {
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        self.slots.running.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.job_id);
+        self.slots
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.job_id);
         self.slots.busy.fetch_sub(1, Ordering::SeqCst);
         self.slots.idle.notify_waiters();
     }
@@ -118,20 +128,34 @@ pub fn has_room(app: &App) -> bool {
 /// When the store cannot be reached to put the job back.
 pub async fn start(app: &App, job: Job) -> Result<bool, store::Error> {
     let slots = slots(app);
-    let already = !slots.running.lock().unwrap_or_else(|e| e.into_inner()).insert(job.id.clone());
+    let already = !slots
+        .running
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(job.id.clone());
     if already {
         // The write under way settles the job; look again after it.
-        app.store.defer_job(&job.id, app.clock.millis() + 1_000).await?;
+        app.store
+            .defer_job(&job.id, app.clock.millis() + 1_000)
+            .await?;
         return Ok(true);
     }
     let Ok(permit) = slots.free.clone().try_acquire_owned() else {
-        slots.running.lock().unwrap_or_else(|e| e.into_inner()).remove(&job.id);
+        slots
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&job.id);
         let later = app.clock.millis() + 200 + rand::random::<u32>() as i64 % 300;
         app.store.defer_job(&job.id, later).await?;
         return Ok(true);
     };
     slots.busy.fetch_add(1, Ordering::SeqCst);
-    let busy = Busy { slots, job_id: job.id.clone(), _permit: permit };
+    let busy = Busy {
+        slots,
+        job_id: job.id.clone(),
+        _permit: permit,
+    };
     let app = app.clone();
     tokio::spawn(async move {
         let _busy = busy;
@@ -182,10 +206,18 @@ async fn run(app: &App, job: &Job) -> Result<(), store::Error> {
             let max_age = sink_of(app, job).map_or(sinks::DEFAULT_MAX_AGE, |s| s.max_age);
             if now - queued_at > max_age.as_millis() as i64 {
                 tracing::error!(error = %what, "sink job past its maximum age, given up");
-                app.store.bury_job(&job.id, &format!("{what}; gave up after {} h", max_age.as_secs() / 3600), now).await?;
+                app.store
+                    .bury_job(
+                        &job.id,
+                        &format!("{what}; gave up after {} h", max_age.as_secs() / 3600),
+                        now,
+                    )
+                    .await?;
             } else {
                 warn!(error = %what, "sink write failed, will retry");
-                app.store.retry_job(&job.id, now + backoff_ms(job.attempts, after), &what).await?;
+                app.store
+                    .retry_job(&job.id, now + backoff_ms(job.attempts, after), &what)
+                    .await?;
             }
         }
         Err(Error::GiveUp(what)) => {
@@ -202,7 +234,11 @@ fn sink_of(app: &App, job: &Job) -> Option<sinks::Sink> {
     let number = job.payload["business"].as_str().map(str::to_string);
     let business = match number {
         Some(n) => app.config.business(&n)?,
-        None => app.config.businesses.iter().find(|b| b.sinks.iter().any(|s| s.name == name))?,
+        None => app
+            .config
+            .businesses
+            .iter()
+            .find(|b| b.sinks.iter().any(|s| s.name == name))?,
     };
     business.sinks.iter().find(|s| s.name == name).cloned()
 }
@@ -211,16 +247,29 @@ async fn attempt(app: &App, job: &Job) -> Result<Written, Error> {
     let version = job.payload["version"].as_i64().unwrap_or(0);
     let name = job.payload["sink"].as_str().unwrap_or("");
     let store_err = |e: store::Error| Error::retry(e.to_string());
-    let body = app.store.receipt_version(&job.contact_id, version).await.map_err(store_err)?;
-    let body = body.ok_or_else(|| Error::GiveUp(format!("receipt version {version} is not in the store")))?;
-    let receipt: Receipt = serde_json::from_str(&body).map_err(|e| Error::GiveUp(format!("stored receipt unreadable: {e}")))?;
+    let body = app
+        .store
+        .receipt_version(&job.contact_id, version)
+        .await
+        .map_err(store_err)?;
+    let body = body
+        .ok_or_else(|| Error::GiveUp(format!("receipt version {version} is not in the store")))?;
+    let receipt: Receipt = serde_json::from_str(&body)
+        .map_err(|e| Error::GiveUp(format!("stored receipt unreadable: {e}")))?;
     let business = app
         .config
         .business(&receipt.business.number)
         .ok_or_else(|| Error::GiveUp("the receipt's business is no longer configured".into()))?;
     let sink = business.sinks.iter().find(|s| s.name == name);
-    let sink = sink.ok_or_else(|| Error::GiveUp(format!("the business has no sink named {name:?}")))?;
-    let delivery = Delivery { receipt: &receipt, body: &body, attempt: job.attempts, now_ms: app.clock.millis(), data_dir: &app.data_dir };
+    let sink =
+        sink.ok_or_else(|| Error::GiveUp(format!("the business has no sink named {name:?}")))?;
+    let delivery = Delivery {
+        receipt: &receipt,
+        body: &body,
+        attempt: job.attempts,
+        now_ms: app.clock.millis(),
+        data_dir: &app.data_dir,
+    };
     sinks::deliver(sink, &delivery).await
 }
 
@@ -248,7 +297,10 @@ mod tests {
             let base = (FIRST_BACKOFF_MS << (attempts - 1)).min(MAX_BACKOFF_MS);
             for _ in 0..50 {
                 let wait = backoff_ms(attempts, None);
-                assert!(wait >= base && wait <= base + base / 4, "attempt {attempts}: {wait}");
+                assert!(
+                    wait >= base && wait <= base + base / 4,
+                    "attempt {attempts}: {wait}"
+                );
             }
         }
         assert!(backoff_ms(40, None) <= MAX_BACKOFF_MS + MAX_BACKOFF_MS / 4);

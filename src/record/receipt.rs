@@ -173,14 +173,25 @@ pub struct Inputs<'a> {
 }
 
 fn rfc3339_ms(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_default()
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
 }
 
 /// Builds a receipt. Pure.
 pub fn build(i: &Inputs<'_>) -> Receipt {
     let (c, a, d, b) = (i.conversation, i.assessment, i.decision, i.business);
-    let name = c.words.iter().find(|u| u.slot.as_deref() == Some("name")).map(|u| u.text.clone());
-    let first_alert_ms = i.messages.iter().filter(|m| m.role == "technician" || m.role == "owner").map(|m| m.created_at).min();
+    let name = c
+        .words
+        .iter()
+        .find(|u| u.slot.as_deref() == Some("name"))
+        .map(|u| u.text.clone());
+    let first_alert_ms = i
+        .messages
+        .iter()
+        .filter(|m| m.role == "technician" || m.role == "owner")
+        .map(|m| m.created_at)
+        .min();
     let start_ms = c.started_at.as_millisecond();
     let level = match (d.lane.as_deref(), a.urgency.score) {
         (_, s) if s >= b.emergency_bar => "emergency",
@@ -192,7 +203,10 @@ pub fn build(i: &Inputs<'_>) -> Receipt {
         receipt_id: format!("{}:{}", c.contact_id, i.version),
         contact_id: c.contact_id.clone(),
         version: i.version,
-        business: BusinessRef { number: b.number.clone(), name: b.name.clone() },
+        business: BusinessRef {
+            number: b.number.clone(),
+            name: b.name.clone(),
+        },
         caller: Caller {
             number: c.caller.clone(),
             name,
@@ -214,7 +228,11 @@ pub fn build(i: &Inputs<'_>) -> Receipt {
         trade: a.trade.clone(),
         trade_offered: a.trade_offered,
         issue: Issue {
-            words: c.words.iter().map(|u| (u.slot.clone(), u.text.clone())).collect(),
+            words: c
+                .words
+                .iter()
+                .map(|u| (u.slot.clone(), u.text.clone()))
+                .collect(),
             summary: summary(a, d),
             recording: c.recording.clone(),
             photos: c.photos.clone(),
@@ -247,14 +265,23 @@ pub fn build(i: &Inputs<'_>) -> Receipt {
                 .urgency
                 .contributions
                 .iter()
-                .map(|x| Contribution { rule: format!("{}:{}", x.group, x.tier), points: x.points, says: x.says.clone(), evidence: x.evidence.clone() })
+                .map(|x| Contribution {
+                    rule: format!("{}:{}", x.group, x.tier),
+                    points: x.points,
+                    says: x.says.clone(),
+                    evidence: x.evidence.clone(),
+                })
                 .collect(),
         },
         lane: d.lane.clone(),
         rule: d.rule.clone(),
         rule_says: d.rule_says.clone(),
         passed_over: d.passed_over.clone(),
-        first_alert: d.alert.as_ref().map(|x| AlertRef { role: x.role.clone(), name: x.name.clone(), phone: x.phone.clone() }),
+        first_alert: d.alert.as_ref().map(|x| AlertRef {
+            role: x.role.clone(),
+            name: x.name.clone(),
+            phone: x.phone.clone(),
+        }),
         copy_owner: d.copy_owner,
         referral: d.referral.clone(),
         messages: i
@@ -282,15 +309,28 @@ pub fn build(i: &Inputs<'_>) -> Receipt {
             qualified: c.qualified_at.map(|t| t.to_string()),
             first_alert: first_alert_ms.map(rfc3339_ms),
             call_to_alert_ms: first_alert_ms.map(|m| m - start_ms),
-            qualified_to_alert_ms: first_alert_ms.zip(c.qualified_at).map(|(m, q)| m - q.as_millisecond()),
+            qualified_to_alert_ms: first_alert_ms
+                .zip(c.qualified_at)
+                .map(|(m, q)| m - q.as_millisecond()),
         },
     }
 }
 
 fn one_line(x: &crate::assessment::address::Address) -> String {
-    let street = [&x.number, &x.predirectional, &x.street, &x.suffix, &x.postdirectional, &x.unit_type, &x.unit];
+    let street = [
+        &x.number,
+        &x.predirectional,
+        &x.street,
+        &x.suffix,
+        &x.postdirectional,
+        &x.unit_type,
+        &x.unit,
+    ];
     let street: Vec<&str> = street.iter().filter_map(|p| p.as_deref()).collect();
-    let place: Vec<&str> = [&x.city, &x.state, &x.zip].iter().filter_map(|p| p.as_deref()).collect();
+    let place: Vec<&str> = [&x.city, &x.state, &x.zip]
+        .iter()
+        .filter_map(|p| p.as_deref())
+        .collect();
     match (street.is_empty(), place.is_empty()) {
         (false, false) => format!("{}, {}", street.join(" "), place.join(" ")),
         (false, true) => street.join(" "),
@@ -309,7 +349,13 @@ pub fn summary(a: &Assessment, d: &Decision) -> String {
     } else if a.unclear_safety {
         parts.push("possible hazard, caller unsure".into());
     }
-    let top: Vec<String> = a.urgency.contributions.iter().filter(|c| c.points > 0).map(|c| c.says.to_lowercase()).collect();
+    let top: Vec<String> = a
+        .urgency
+        .contributions
+        .iter()
+        .filter(|c| c.points > 0)
+        .map(|c| c.says.to_lowercase())
+        .collect();
     if !top.is_empty() {
         parts.push(top.join("; "));
     }

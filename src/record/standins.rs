@@ -88,7 +88,8 @@ impl SinkStandIns {
     ///
     /// When the listener cannot bind or the secret is not `whsec_…`.
     pub async fn start(webhook_secret: &str) -> std::io::Result<SinkStandIns> {
-        let webhook_key = super::sinks::webhook::key(webhook_secret).map_err(|e| std::io::Error::other(e.to_string()))?;
+        let webhook_key = super::sinks::webhook::key(webhook_secret)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
         let shared = Arc::new(Shared {
             ledger: Mutex::new(Ledger::default()),
             webhook_key,
@@ -97,7 +98,10 @@ impl SinkStandIns {
         let router = Router::new()
             .route("/hook", post(hook))
             .route("/token", post(token))
-            .route("/v4/spreadsheets/{id}/values/{range}", post(append).get(read_column))
+            .route(
+                "/v4/spreadsheets/{id}/values/{range}",
+                post(append).get(read_column),
+            )
             .route("/crm/v3/objects/{object}", post(create))
             .route("/crm/v3/objects/{object}/search", post(search))
             .with_state(shared.clone());
@@ -106,7 +110,11 @@ impl SinkStandIns {
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
-        Ok(SinkStandIns { addr, shared, server })
+        Ok(SinkStandIns {
+            addr,
+            shared,
+            server,
+        })
     }
 
     pub fn base_url(&self) -> String {
@@ -115,7 +123,12 @@ impl SinkStandIns {
 
     /// Makes a service fail until [`SinkStandIns::recover`].
     pub fn fail(&self, service: Service, outage: Outage) {
-        self.shared.ledger.lock().unwrap().outages.insert(service, outage);
+        self.shared
+            .ledger
+            .lock()
+            .unwrap()
+            .outages
+            .insert(service, outage);
     }
 
     pub fn recover(&self, service: Service) {
@@ -129,7 +142,14 @@ impl SinkStandIns {
 
     /// Requests answered with a failure, per service.
     pub fn failed(&self, service: Service) -> u64 {
-        self.shared.ledger.lock().unwrap().failed.get(&service).copied().unwrap_or(0)
+        self.shared
+            .ledger
+            .lock()
+            .unwrap()
+            .failed
+            .get(&service)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// How many times each `webhook-id` arrived with a good signature.
@@ -157,7 +177,15 @@ impl SinkStandIns {
 
     /// The CRM's objects of one type.
     pub fn objects(&self, object: &str) -> Vec<CrmObject> {
-        self.shared.ledger.lock().unwrap().objects.iter().filter(|o| o.object == object).cloned().collect()
+        self.shared
+            .ledger
+            .lock()
+            .unwrap()
+            .objects
+            .iter()
+            .filter(|o| o.object == object)
+            .cloned()
+            .collect()
     }
 }
 
@@ -176,17 +204,25 @@ fn gate(shared: &Shared, service: Service) -> Gate {
         *n += 1;
         *n
     };
-    let Some(outage) = ledger.outages.get(&service).copied() else { return Gate::Open };
+    let Some(outage) = ledger.outages.get(&service).copied() else {
+        return Gate::Open;
+    };
     *ledger.failed.entry(service).or_insert(0) += 1;
     if n % 2 == 0 {
         Gate::Fail
     } else {
-        Gate::Hang { hang: outage.hang, lands: outage.lands }
+        Gate::Hang {
+            hang: outage.hang,
+            lands: outage.lands,
+        }
     }
 }
 
 fn server_error() -> Response {
-    (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({"error": {"code": 500, "message": "stand-in outage", "status": "INTERNAL"}})))
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Json(json!({"error": {"code": 500, "message": "stand-in outage", "status": "INTERNAL"}})),
+    )
         .into_response()
 }
 
@@ -205,10 +241,20 @@ async fn guarded(shared: &Shared, service: Service, work: impl FnOnce() -> Respo
 }
 
 async fn hook(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let h = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
     let shared2 = shared.clone();
     guarded(&shared, Service::Webhook, move || {
-        let (id, ts, sig) = (h("webhook-id"), h("webhook-timestamp"), h("webhook-signature"));
+        let (id, ts, sig) = (
+            h("webhook-id"),
+            h("webhook-timestamp"),
+            h("webhook-signature"),
+        );
         let mut ledger = shared2.ledger.lock().unwrap();
         if !super::sinks::webhook::verify(&shared2.webhook_key, &id, &ts, &body, &sig) {
             ledger.bad_signatures += 1;
@@ -226,24 +272,37 @@ async fn token(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     let shared2 = shared.clone();
     guarded(&shared, Service::Google, move || {
         let grant = form.get("grant_type").map(String::as_str);
-        let claims = form.get("assertion").and_then(|a| a.split('.').nth(1)).and_then(|c| {
-            use base64::Engine;
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c).ok()
-        });
-        let claims: Value = claims.and_then(|c| serde_json::from_slice(&c).ok()).unwrap_or(Value::Null);
+        let claims = form
+            .get("assertion")
+            .and_then(|a| a.split('.').nth(1))
+            .and_then(|c| {
+                use base64::Engine;
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(c)
+                    .ok()
+            });
+        let claims: Value = claims
+            .and_then(|c| serde_json::from_slice(&c).ok())
+            .unwrap_or(Value::Null);
         let lifetime = claims["exp"].as_i64().unwrap_or(0) - claims["iat"].as_i64().unwrap_or(0);
-        if grant != Some("urn:ietf:params:oauth:grant-type:jwt-bearer") || claims["iss"].as_str().is_none() || !(1..=3600).contains(&lifetime) {
-            let error = json!({"error": "invalid_grant", "error_description": "Invalid JWT Signature."});
+        if grant != Some("urn:ietf:params:oauth:grant-type:jwt-bearer")
+            || claims["iss"].as_str().is_none()
+            || !(1..=3600).contains(&lifetime)
+        {
+            let error =
+                json!({"error": "invalid_grant", "error_description": "Invalid JWT Signature."});
             return (StatusCode::BAD_REQUEST, Json(error)).into_response();
         }
         shared2.ledger.lock().unwrap().tokens_issued += 1;
-        Json(json!({"access_token": shared2.token, "expires_in": 3599, "token_type": "Bearer"})).into_response()
+        Json(json!({"access_token": shared2.token, "expires_in": 3599, "token_type": "Bearer"}))
+            .into_response()
     })
     .await
 }
 
 fn authorised(shared: &Shared, headers: &HeaderMap) -> bool {
-    headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {}", shared.token))
+    headers.get("authorization").and_then(|v| v.to_str().ok())
+        == Some(&format!("Bearer {}", shared.token))
 }
 
 fn unauthenticated() -> Response {
@@ -251,7 +310,12 @@ fn unauthenticated() -> Response {
     (StatusCode::UNAUTHORIZED, Json(body)).into_response()
 }
 
-async fn append(State(shared): State<Arc<Shared>>, Path((id, range)): Path<(String, String)>, headers: HeaderMap, body: Bytes) -> Response {
+async fn append(
+    State(shared): State<Arc<Shared>>,
+    Path((id, range)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if !authorised(&shared, &headers) {
         return unauthenticated();
     }
@@ -276,14 +340,22 @@ async fn append(State(shared): State<Arc<Shared>>, Path((id, range)): Path<(Stri
     .await
 }
 
-async fn read_column(State(shared): State<Arc<Shared>>, Path((_, range)): Path<(String, String)>, headers: HeaderMap) -> Response {
+async fn read_column(
+    State(shared): State<Arc<Shared>>,
+    Path((_, range)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
     if !authorised(&shared, &headers) {
         return unauthenticated();
     }
     let shared2 = shared.clone();
     guarded(&shared, Service::Google, move || {
         let ledger = shared2.ledger.lock().unwrap();
-        let values: Vec<Value> = ledger.rows.iter().map(|r| json!([r.first().cloned().unwrap_or(Value::Null)])).collect();
+        let values: Vec<Value> = ledger
+            .rows
+            .iter()
+            .map(|r| json!([r.first().cloned().unwrap_or(Value::Null)]))
+            .collect();
         Json(json!({"range": range, "majorDimension": "ROWS", "values": values})).into_response()
     })
     .await
@@ -297,7 +369,11 @@ fn rate_headers(remaining: u64) -> [(&'static str, String); 3] {
     ]
 }
 
-async fn create(State(shared): State<Arc<Shared>>, Path(object): Path<String>, body: Bytes) -> Response {
+async fn create(
+    State(shared): State<Arc<Shared>>,
+    Path(object): Path<String>,
+    body: Bytes,
+) -> Response {
     {
         let mut ledger = shared.ledger.lock().unwrap();
         if ledger.rate_limited > 0 {
@@ -340,7 +416,11 @@ async fn create(State(shared): State<Arc<Shared>>, Path(object): Path<String>, b
     .await
 }
 
-async fn search(State(shared): State<Arc<Shared>>, Path(object): Path<String>, body: Bytes) -> Response {
+async fn search(
+    State(shared): State<Arc<Shared>>,
+    Path(object): Path<String>,
+    body: Bytes,
+) -> Response {
     let shared2 = shared.clone();
     guarded(&shared, Service::Hubspot, move || {
         let sent: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);

@@ -16,10 +16,18 @@ use crate::store;
 ///
 /// When the store fails; the callback is then answered with an error and
 /// Twilio may send it again.
-pub async fn message_status(app: &App, sid: &str, status: &str, error_code: Option<i64>) -> Result<(), store::Error> {
+pub async fn message_status(
+    app: &App,
+    sid: &str,
+    status: &str,
+    error_code: Option<i64>,
+) -> Result<(), store::Error> {
     let now = app.clock.millis();
     let mut tx = app.store.begin().await?;
-    let Some(contact_id) = tx.message_status_moved(sid, status, error_code, now).await? else {
+    let Some(contact_id) = tx
+        .message_status_moved(sid, status, error_code, now)
+        .await?
+    else {
         return tx.commit().await;
     };
     let event = json!({"provider_id": sid, "status": status, "error_code": error_code});
@@ -29,7 +37,9 @@ pub async fn message_status(app: &App, sid: &str, status: &str, error_code: Opti
     // then shows up in that first version.
     let first = tx.next_receipt_version(&contact_id).await? == 1;
     let contact = tx.contact(&contact_id).await?;
-    let business = contact.as_ref().and_then(|c| app.config.business(&c.business));
+    let business = contact
+        .as_ref()
+        .and_then(|c| app.config.business(&c.business));
     if let (false, Some(contact), Some(business)) = (first, &contact, business) {
         let c: Conversation = serde_json::from_str(&contact.state)?;
         let (a, d) = crate::triage::run(&c.case(), business);

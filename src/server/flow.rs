@@ -16,11 +16,16 @@ pub struct Params(pub Vec<(String, String)>);
 
 impl Params {
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn need(&self, name: &str) -> Result<&str, Error> {
-        self.get(name).filter(|v| !v.is_empty()).ok_or_else(|| Error::BadRequest(format!("missing {name}")))
+        self.get(name)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| Error::BadRequest(format!("missing {name}")))
     }
 }
 
@@ -39,7 +44,14 @@ fn row(c: &Conversation, status: &str, version: i64) -> Result<ContactRow, Error
 }
 
 /// Claims the webhook; a retry gets the answer the first one got.
-async fn claim(tx: &mut Tx<'_>, key: &str, kind: &str, business: &str, body: &str, now: i64) -> Result<Option<String>, Error> {
+async fn claim(
+    tx: &mut Tx<'_>,
+    key: &str,
+    kind: &str,
+    business: &str,
+    body: &str,
+    now: i64,
+) -> Result<Option<String>, Error> {
     match tx.claim_webhook(key, kind, business, body, now).await? {
         Claim::New => Ok(None),
         Claim::Seen(answer) => Ok(Some(answer.unwrap_or_default())),
@@ -47,20 +59,46 @@ async fn claim(tx: &mut Tx<'_>, key: &str, kind: &str, business: &str, body: &st
 }
 
 /// An incoming call: a new contact, the greeting and the first question.
-pub async fn call_started(app: &App, business: &Business, p: &Params, key: &str, body: &str) -> Result<String, Error> {
+pub async fn call_started(
+    app: &App,
+    business: &Business,
+    p: &Params,
+    key: &str,
+    body: &str,
+) -> Result<String, Error> {
     let call_sid = p.need("CallSid")?.to_string();
-    let caller = crate::intake::phone::normalize(p.get("From").unwrap_or("")).unwrap_or_else(|| p.get("From").unwrap_or("").to_string());
+    let caller = crate::intake::phone::normalize(p.get("From").unwrap_or(""))
+        .unwrap_or_else(|| p.get("From").unwrap_or("").to_string());
     let now = app.clock.now();
-    let weather = app.weather.current(business.shop, business.weather_station.as_deref(), now).await;
+    let weather = app
+        .weather
+        .current(business.shop, business.weather_station.as_deref(), now)
+        .await;
     let mut tx = app.store.begin().await?;
-    if let Some(answer) = claim(&mut tx, key, "voice", &business.number, body, now.as_millisecond()).await? {
+    if let Some(answer) = claim(
+        &mut tx,
+        key,
+        "voice",
+        &business.number,
+        body,
+        now.as_millisecond(),
+    )
+    .await?
+    {
         return Ok(answer);
     }
-    let (mut c, reply) = Conversation::start(new_id("c"), business, Channel::Voice, caller, now, weather);
+    let (mut c, reply) =
+        Conversation::start(new_id("c"), business, Channel::Voice, caller, now, weather);
     c.call_sid = Some(call_sid);
     let xml = render::voice(business, &c, &reply);
     tx.insert_contact(&row(&c, "open", 1)?).await?;
-    tx.event(&c.contact_id, "intake", &serde_json::json!({"channel": "voice", "call_sid": c.call_sid}), now.as_millisecond()).await?;
+    tx.event(
+        &c.contact_id,
+        "intake",
+        &serde_json::json!({"channel": "voice", "call_sid": c.call_sid}),
+        now.as_millisecond(),
+    )
+    .await?;
     tx.answer_webhook(key, &xml).await?;
     tx.commit().await?;
     info!(contact_id = %c.contact_id, business_id = %business.id, "call answered");
@@ -68,12 +106,33 @@ pub async fn call_started(app: &App, business: &Business, p: &Params, key: &str,
 }
 
 /// The caller's answer to a question on a call.
-pub async fn call_turn(app: &App, p: &Params, contact_id: &str, key: &str, body: &str) -> Result<String, Error> {
+pub async fn call_turn(
+    app: &App,
+    p: &Params,
+    contact_id: &str,
+    key: &str,
+    body: &str,
+) -> Result<String, Error> {
     let now = app.clock.now();
     let mut tx = app.store.begin().await?;
-    let stored = tx.contact(contact_id).await?.ok_or_else(|| Error::BadRequest("unknown contact".into()))?;
-    let business = app.config.business(&stored.business).ok_or_else(|| Error::BadRequest("unknown business".into()))?;
-    if let Some(answer) = claim(&mut tx, key, "voice-turn", &business.number, body, now.as_millisecond()).await? {
+    let stored = tx
+        .contact(contact_id)
+        .await?
+        .ok_or_else(|| Error::BadRequest("unknown contact".into()))?;
+    let business = app
+        .config
+        .business(&stored.business)
+        .ok_or_else(|| Error::BadRequest("unknown business".into()))?;
+    if let Some(answer) = claim(
+        &mut tx,
+        key,
+        "voice-turn",
+        &business.number,
+        body,
+        now.as_millisecond(),
+    )
+    .await?
+    {
         return Ok(answer);
     }
     let mut c: Conversation = serde_json::from_str(&stored.state)?;
@@ -84,20 +143,32 @@ pub async fn call_turn(app: &App, p: &Params, contact_id: &str, key: &str, body:
         return Ok(xml);
     }
     let heard = match (p.get("SpeechResult"), p.get("Digits")) {
-        (Some(text), _) if !text.trim().is_empty() => {
-            Heard::Speech { text: text.to_string(), confidence: p.get("Confidence").and_then(|c| c.parse().ok()) }
-        }
+        (Some(text), _) if !text.trim().is_empty() => Heard::Speech {
+            text: text.to_string(),
+            confidence: p.get("Confidence").and_then(|c| c.parse().ok()),
+        },
         (_, Some(d)) if !d.is_empty() => Heard::Digits(d.to_string()),
         _ => Heard::Nothing,
     };
     let reply = c.answer(business, heard, now);
     let xml = render::voice(business, &c, &reply);
-    tx.event(&c.contact_id, "turn", &serde_json::json!({"step": c.step, "asked": c.pending}), now.as_millisecond()).await?;
+    tx.event(
+        &c.contact_id,
+        "turn",
+        &serde_json::json!({"step": c.step, "asked": c.pending}),
+        now.as_millisecond(),
+    )
+    .await?;
     let closed = reply.next == Next::Close;
     if closed {
         plan::finalize(&mut tx, app, business, &mut c, now).await?;
     }
-    tx.update_contact(&row(&c, if closed { "closed" } else { "open" }, stored.version)?).await?;
+    tx.update_contact(&row(
+        &c,
+        if closed { "closed" } else { "open" },
+        stored.version,
+    )?)
+    .await?;
     tx.answer_webhook(key, &xml).await?;
     tx.commit().await?;
     if closed {
@@ -109,21 +180,43 @@ pub async fn call_turn(app: &App, p: &Params, contact_id: &str, key: &str, body:
 /// A call's status changed. A call that ends mid-dialog is triaged on what
 /// was said; a call that was never answered, or ended before the caller
 /// said anything, is a missed call and gets the text-back.
-pub async fn call_status(app: &App, business: Option<&Business>, p: &Params, key: &str, body: &str) -> Result<(), Error> {
+pub async fn call_status(
+    app: &App,
+    business: Option<&Business>,
+    p: &Params,
+    key: &str,
+    body: &str,
+) -> Result<(), Error> {
     let call_sid = p.need("CallSid")?;
     let status = p.get("CallStatus").unwrap_or("");
-    if !matches!(status, "completed" | "no-answer" | "busy" | "failed" | "canceled") {
+    if !matches!(
+        status,
+        "completed" | "no-answer" | "busy" | "failed" | "canceled"
+    ) {
         return Ok(());
     }
     let now = app.clock.now();
     let mut tx = app.store.begin().await?;
     let stored = tx.contact_by_call(call_sid).await?;
-    let number = stored.as_ref().map(|s| s.business.clone()).or_else(|| business.map(|b| b.number.clone()));
+    let number = stored
+        .as_ref()
+        .map(|s| s.business.clone())
+        .or_else(|| business.map(|b| b.number.clone()));
     let Some(business) = number.as_deref().and_then(|n| app.config.business(n)) else {
         tracing::warn!("call status for an unknown number ignored");
         return Ok(());
     };
-    if claim(&mut tx, key, "voice-status", &business.number, body, now.as_millisecond()).await?.is_some() {
+    if claim(
+        &mut tx,
+        key,
+        "voice-status",
+        &business.number,
+        body,
+        now.as_millisecond(),
+    )
+    .await?
+    .is_some()
+    {
         return Ok(());
     }
     match stored {
@@ -140,11 +233,20 @@ pub async fn call_status(app: &App, business: Option<&Business>, p: &Params, key
                 c.channel = Channel::MissedCall;
             }
             plan::finalize(&mut tx, app, business, &mut c, now).await?;
-            tx.update_contact(&row(&c, "closed", stored.version)?).await?;
+            tx.update_contact(&row(&c, "closed", stored.version)?)
+                .await?;
         }
         None => {
-            let caller = crate::intake::phone::normalize(p.get("From").unwrap_or("")).unwrap_or_default();
-            let (mut c, _) = Conversation::start(new_id("c"), business, Channel::MissedCall, caller, now, Weather::default());
+            let caller =
+                crate::intake::phone::normalize(p.get("From").unwrap_or("")).unwrap_or_default();
+            let (mut c, _) = Conversation::start(
+                new_id("c"),
+                business,
+                Channel::MissedCall,
+                caller,
+                now,
+                Weather::default(),
+            );
             c.call_sid = Some(call_sid.to_string());
             c.hang_up();
             plan::finalize(&mut tx, app, business, &mut c, now).await?;
@@ -161,16 +263,37 @@ const TEXT_WINDOW_MS: i64 = 24 * 3600 * 1000;
 
 /// An incoming text: the next turn of the caller's open text conversation,
 /// or a new one.
-pub async fn text_in(app: &App, business: &Business, p: &Params, key: &str, body: &str) -> Result<String, Error> {
-    let caller = crate::intake::phone::normalize(p.need("From")?).unwrap_or_else(|| p.get("From").unwrap_or("").to_string());
+pub async fn text_in(
+    app: &App,
+    business: &Business,
+    p: &Params,
+    key: &str,
+    body: &str,
+) -> Result<String, Error> {
+    let caller = crate::intake::phone::normalize(p.need("From")?)
+        .unwrap_or_else(|| p.get("From").unwrap_or("").to_string());
     let text = p.get("Body").unwrap_or("").to_string();
     let now = app.clock.now();
-    let weather = app.weather.current(business.shop, business.weather_station.as_deref(), now).await;
+    let weather = app
+        .weather
+        .current(business.shop, business.weather_station.as_deref(), now)
+        .await;
     let mut tx = app.store.begin().await?;
-    if let Some(answer) = claim(&mut tx, key, "sms", &business.number, body, now.as_millisecond()).await? {
+    if let Some(answer) = claim(
+        &mut tx,
+        key,
+        "sms",
+        &business.number,
+        body,
+        now.as_millisecond(),
+    )
+    .await?
+    {
         return Ok(answer);
     }
-    if let Some(reply) = crate::dispatch::replies::handle(&mut tx, app, business, &caller, &text, now).await? {
+    if let Some(reply) =
+        crate::dispatch::replies::handle(&mut tx, app, business, &caller, &text, now).await?
+    {
         tx.answer_webhook(key, &reply).await?;
         tx.commit().await?;
         app.jobs_ready.notify_one();
@@ -178,11 +301,17 @@ pub async fn text_in(app: &App, business: &Business, p: &Params, key: &str, body
     }
     let photos = media_urls(p);
     let since = now.as_millisecond() - TEXT_WINDOW_MS;
-    let open = tx.recent_contact(&business.number, &caller, "open", since).await?.filter(|o| o.channel == "sms");
+    let open = tx
+        .recent_contact(&business.number, &caller, "open", since)
+        .await?
+        .filter(|o| o.channel == "sms");
     if open.is_none() && !photos.is_empty() && text.trim().is_empty() {
         // Photos alone, after the contact they belong to was closed (the
         // call ended, the form was sent): kept with that contact.
-        if let Some(done) = tx.recent_contact(&business.number, &caller, "closed", since).await? {
+        if let Some(done) = tx
+            .recent_contact(&business.number, &caller, "closed", since)
+            .await?
+        {
             let xml = attach_photos(&mut tx, business, done, photos, now).await?;
             tx.answer_webhook(key, &xml).await?;
             tx.commit().await?;
@@ -194,11 +323,19 @@ pub async fn text_in(app: &App, business: &Business, p: &Params, key: &str, body
         Some(stored) => {
             let mut c: Conversation = serde_json::from_str(&stored.state)?;
             c.photos.extend(photos);
-            let reply = c.answer(business, Heard::Speech { text, confidence: None }, now);
+            let reply = c.answer(
+                business,
+                Heard::Speech {
+                    text,
+                    confidence: None,
+                },
+                now,
+            );
             (c, stored.version, reply, false)
         }
         None => {
-            let (mut c, reply) = Conversation::start_text(new_id("c"), business, caller, now, weather, &text);
+            let (mut c, reply) =
+                Conversation::start_text(new_id("c"), business, caller, now, weather, &text);
             c.photos = photos;
             (c, 1, reply, true)
         }
@@ -210,7 +347,13 @@ pub async fn text_in(app: &App, business: &Business, p: &Params, key: &str, body
     }
     if fresh {
         tx.insert_contact(&row(&c, status, version)?).await?;
-        tx.event(&c.contact_id, "intake", &serde_json::json!({"channel": "sms"}), now.as_millisecond()).await?;
+        tx.event(
+            &c.contact_id,
+            "intake",
+            &serde_json::json!({"channel": "sms"}),
+            now.as_millisecond(),
+        )
+        .await?;
     } else {
         tx.update_contact(&row(&c, status, version)?).await?;
     }
@@ -226,12 +369,22 @@ pub async fn text_in(app: &App, business: &Business, p: &Params, key: &str, body
 /// The media of an MMS, in Twilio's order (`MediaUrl0`, `MediaUrl1`, …).
 fn media_urls(p: &Params) -> Vec<String> {
     let count: usize = p.get("NumMedia").and_then(|n| n.parse().ok()).unwrap_or(0);
-    (0..count.min(10)).filter_map(|i| p.get(&format!("MediaUrl{i}"))).filter(|u| u.starts_with("https://") || u.starts_with("http://")).map(str::to_string).collect()
+    (0..count.min(10))
+        .filter_map(|i| p.get(&format!("MediaUrl{i}")))
+        .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+        .map(str::to_string)
+        .collect()
 }
 
 /// Keeps late photos with a closed contact: a new receipt version, and a
 /// text with the links to whoever was alerted.
-async fn attach_photos(tx: &mut Tx<'_>, business: &Business, stored: ContactRow, photos: Vec<String>, now: jiff::Timestamp) -> Result<String, Error> {
+async fn attach_photos(
+    tx: &mut Tx<'_>,
+    business: &Business,
+    stored: ContactRow,
+    photos: Vec<String>,
+    now: jiff::Timestamp,
+) -> Result<String, Error> {
     let mut c: Conversation = serde_json::from_str(&stored.state)?;
     let count = photos.len();
     c.photos.extend(photos.iter().cloned());
@@ -247,34 +400,66 @@ async fn attach_photos(tx: &mut Tx<'_>, business: &Business, stored: ContactRow,
         };
         tx.enqueue(&job, now.as_millisecond()).await?;
     }
-    tx.update_contact(&row(&c, &stored.status, stored.version)?).await?;
+    tx.update_contact(&row(&c, &stored.status, stored.version)?)
+        .await?;
     plan::write_receipt(tx, business, &c, &a, &d, now).await?;
-    Ok(crate::twilio::MessagingResponse::new().message("Thanks, we added your photos to your request.").to_string())
+    Ok(crate::twilio::MessagingResponse::new()
+        .message("Thanks, we added your photos to your request.")
+        .to_string())
 }
 
 /// A recording or its transcription: the caller's voicemail becomes the
 /// words of the contact, which is then triaged like any other.
-pub async fn recording(app: &App, p: &Params, contact_id: &str, event: &str, key: &str, body: &str) -> Result<String, Error> {
+pub async fn recording(
+    app: &App,
+    p: &Params,
+    contact_id: &str,
+    event: &str,
+    key: &str,
+    body: &str,
+) -> Result<String, Error> {
     let now = app.clock.now();
     let mut tx = app.store.begin().await?;
-    let stored = tx.contact(contact_id).await?.ok_or_else(|| Error::BadRequest("unknown contact".into()))?;
-    let business = app.config.business(&stored.business).ok_or_else(|| Error::BadRequest("unknown business".into()))?;
-    if let Some(answer) = claim(&mut tx, key, "recording", &business.number, body, now.as_millisecond()).await? {
+    let stored = tx
+        .contact(contact_id)
+        .await?
+        .ok_or_else(|| Error::BadRequest("unknown contact".into()))?;
+    let business = app
+        .config
+        .business(&stored.business)
+        .ok_or_else(|| Error::BadRequest("unknown business".into()))?;
+    if let Some(answer) = claim(
+        &mut tx,
+        key,
+        "recording",
+        &business.number,
+        body,
+        now.as_millisecond(),
+    )
+    .await?
+    {
         return Ok(answer);
     }
     let mut c: Conversation = serde_json::from_str(&stored.state)?;
     let answer = render::hangup();
-    let recording = p.get("RecordingUrl").filter(|u| u.starts_with("https://") || u.starts_with("http://"));
+    let recording = p
+        .get("RecordingUrl")
+        .filter(|u| u.starts_with("https://") || u.starts_with("http://"));
     if let (Some(url), None) = (recording, &c.recording) {
         c.recording = Some(url.to_string());
         if c.ended.is_some() {
-            tx.update_contact(&row(&c, &stored.status, stored.version)?).await?;
+            tx.update_contact(&row(&c, &stored.status, stored.version)?)
+                .await?;
         }
     }
     if event == "transcription" && c.ended != Some(Ending::Completed) {
         let text = p.get("TranscriptionText").unwrap_or("").trim().to_string();
         if !text.is_empty() {
-            let slot = if c.words.is_empty() { None } else { Some("anything else".to_string()) };
+            let slot = if c.words.is_empty() {
+                None
+            } else {
+                Some("anything else".to_string())
+            };
             c.words.push(crate::intake::Utterance { slot, text });
         }
         if c.words.is_empty() || c.channel == Channel::Voice && c.asked.is_empty() {
@@ -283,7 +468,8 @@ pub async fn recording(app: &App, p: &Params, contact_id: &str, event: &str, key
         c.ended = Some(Ending::Voicemail);
         c.pending = None;
         plan::finalize(&mut tx, app, business, &mut c, now).await?;
-        tx.update_contact(&row(&c, "closed", stored.version)?).await?;
+        tx.update_contact(&row(&c, "closed", stored.version)?)
+            .await?;
     }
     tx.answer_webhook(key, &answer).await?;
     tx.commit().await?;

@@ -3,10 +3,10 @@
 //! field-by-field errors, a honeypot and a per-address rate limit keep
 //! spam out, and CORS admits only the business's own site.
 
+use jiff::{SignedDuration, Timestamp};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{LazyLock, Mutex};
-use jiff::{SignedDuration, Timestamp};
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
@@ -30,7 +30,8 @@ const WINDOW: SignedDuration = SignedDuration::from_secs(600);
 /// Recent submissions by (address, business), by the server's clock. Per
 /// instance: enough to stop a flood from one machine without a shared
 /// counter.
-static RECENT: LazyLock<Mutex<HashMap<(String, String), Vec<Timestamp>>>> = LazyLock::new(Mutex::default);
+static RECENT: LazyLock<Mutex<HashMap<(String, String), Vec<Timestamp>>>> =
+    LazyLock::new(Mutex::default);
 
 /// The fields a form posts.
 #[derive(Debug, Default, Deserialize)]
@@ -57,17 +58,25 @@ pub fn validate(s: &Submission) -> Result<String, HashMap<&'static str, String>>
     let mut errors = HashMap::new();
     let phone = crate::intake::phone::normalize(&s.phone);
     if phone.is_none() {
-        errors.insert("phone", "Please give a phone number we can call or text, with its area code.".into());
+        errors.insert(
+            "phone",
+            "Please give a phone number we can call or text, with its area code.".into(),
+        );
     }
     if s.message.trim().is_empty() {
         errors.insert("message", "Please tell us what is going on.".into());
     } else if s.message.chars().count() > 2000 {
-        errors.insert("message", "Please keep the message under 2,000 characters.".into());
+        errors.insert(
+            "message",
+            "Please keep the message under 2,000 characters.".into(),
+        );
     }
     if s.name.chars().count() > 100 {
         errors.insert("name", "Please keep the name under 100 characters.".into());
     }
-    if !s.zip.trim().is_empty() && !(s.zip.trim().len() == 5 && s.zip.trim().chars().all(|c| c.is_ascii_digit())) {
+    if !s.zip.trim().is_empty()
+        && !(s.zip.trim().len() == 5 && s.zip.trim().chars().all(|c| c.is_ascii_digit()))
+    {
         errors.insert("zip", "A ZIP code is five digits.".into());
     }
     if !s.email.trim().is_empty() && !s.email.contains('@') {
@@ -80,7 +89,11 @@ pub fn validate(s: &Submission) -> Result<String, HashMap<&'static str, String>>
 }
 
 fn business_by_id<'a>(app: &'a App, id: &str) -> Result<&'a Business, Error> {
-    app.config.businesses.iter().find(|b| b.id == id).ok_or_else(|| Error::BadRequest("unknown business".into()))
+    app.config
+        .businesses
+        .iter()
+        .find(|b| b.id == id)
+        .ok_or_else(|| Error::BadRequest("unknown business".into()))
 }
 
 /// CORS headers for the business's own site only.
@@ -88,9 +101,18 @@ fn cors(business: &Business, headers: &HeaderMap) -> Vec<(header::HeaderName, He
     let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
     match (origin, &business.website) {
         (Some(o), Some(site)) if o.trim_end_matches('/') == site.trim_end_matches('/') => vec![
-            (header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_str(o).unwrap_or(HeaderValue::from_static("null"))),
-            (header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST, OPTIONS")),
-            (header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("content-type")),
+            (
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_str(o).unwrap_or(HeaderValue::from_static("null")),
+            ),
+            (
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                HeaderValue::from_static("POST, OPTIONS"),
+            ),
+            (
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                HeaderValue::from_static("content-type"),
+            ),
             (header::VARY, HeaderValue::from_static("Origin")),
         ],
         _ => Vec::new(),
@@ -104,9 +126,16 @@ fn with_headers(mut response: Response, extra: Vec<(header::HeaderName, HeaderVa
     response
 }
 
-pub async fn preflight(State(app): State<App>, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, Error> {
+pub async fn preflight(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
     let business = business_by_id(&app, &id)?;
-    Ok(with_headers(StatusCode::NO_CONTENT.into_response(), cors(business, &headers)))
+    Ok(with_headers(
+        StatusCode::NO_CONTENT.into_response(),
+        cors(business, &headers),
+    ))
 }
 
 /// The embeddable form.
@@ -147,15 +176,25 @@ pub async fn submit(
 ) -> Result<Response, Error> {
     let business = business_by_id(&app, &id)?;
     let extra = cors(business, &headers);
-    let is_json = headers.get(header::CONTENT_TYPE).and_then(|c| c.to_str().ok()).is_some_and(|c| c.starts_with("application/json"));
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|c| c.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/json"));
     let submission: Submission = if is_json {
-        serde_json::from_slice(&body).map_err(|_| Error::BadRequest("body is not the form's JSON".into()))?
+        serde_json::from_slice(&body)
+            .map_err(|_| Error::BadRequest("body is not the form's JSON".into()))?
     } else {
-        serde_urlencoded::from_bytes(&body).map_err(|_| Error::BadRequest("body is not a form".into()))?
+        serde_urlencoded::from_bytes(&body)
+            .map_err(|_| Error::BadRequest("body is not a form".into()))?
     };
     let reply = |status: StatusCode, value: serde_json::Value, thanks: &str| {
         let response = if is_json {
-            (status, [(header::CONTENT_TYPE, "application/json")], value.to_string()).into_response()
+            (
+                status,
+                [(header::CONTENT_TYPE, "application/json")],
+                value.to_string(),
+            )
+                .into_response()
         } else {
             (status, Html(html! { p { (thanks) } }.into_string())).into_response()
         };
@@ -163,24 +202,44 @@ pub async fn submit(
     };
     // A bot that filled the honeypot is told nothing useful.
     if !submission.website.trim().is_empty() {
-        return Ok(reply(StatusCode::ACCEPTED, json!({"status": "received"}), "Thanks, we got your request."));
+        return Ok(reply(
+            StatusCode::ACCEPTED,
+            json!({"status": "received"}),
+            "Thanks, we got your request.",
+        ));
     }
     if !admit(&peer.ip().to_string(), &business.id, app.clock.now()) {
         tracing::warn!(business_id = %business.id, "web form rate limit reached");
-        return Ok(reply(StatusCode::TOO_MANY_REQUESTS, json!({"error": "too many requests; please call us instead"}), "Too many requests from here; please call us instead."));
+        return Ok(reply(
+            StatusCode::TOO_MANY_REQUESTS,
+            json!({"error": "too many requests; please call us instead"}),
+            "Too many requests from here; please call us instead.",
+        ));
     }
     let phone = match validate(&submission) {
         Ok(p) => p,
-        Err(errors) => return Ok(reply(StatusCode::UNPROCESSABLE_ENTITY, json!({"errors": errors}), "Please go back and fix the form.")),
+        Err(errors) => {
+            return Ok(reply(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({"errors": errors}),
+                "Please go back and fix the form.",
+            ))
+        }
     };
     let contact = store_submission(&app, business, &submission, &phone, &body).await?;
     app.jobs_ready.notify_one();
-    Ok(reply(StatusCode::CREATED, json!({"status": "received", "id": contact}), "Thanks, we got your request and will text you shortly."))
+    Ok(reply(
+        StatusCode::CREATED,
+        json!({"status": "received", "id": contact}),
+        "Thanks, we got your request and will text you shortly.",
+    ))
 }
 
 fn admit(ip: &str, business: &str, now: Timestamp) -> bool {
     let mut recent = RECENT.lock().unwrap_or_else(|e| e.into_inner());
-    let times = recent.entry((ip.to_string(), business.to_string())).or_default();
+    let times = recent
+        .entry((ip.to_string(), business.to_string()))
+        .or_default();
     times.retain(|t| now.duration_since(*t).abs() < WINDOW);
     if times.len() >= LIMIT {
         return false;
@@ -191,22 +250,61 @@ fn admit(ip: &str, business: &str, now: Timestamp) -> bool {
 
 /// Stores the submission as a contact, triages it and queues its plan and
 /// the confirmation text, in one transaction.
-async fn store_submission(app: &App, business: &Business, s: &Submission, phone: &str, body: &[u8]) -> Result<String, Error> {
+async fn store_submission(
+    app: &App,
+    business: &Business,
+    s: &Submission,
+    phone: &str,
+    body: &[u8],
+) -> Result<String, Error> {
     let now = app.clock.now();
     let key = format!("form:{}:{:x}", business.id, sha2::Sha256::digest(body));
     let mut tx = app.store.begin().await?;
-    if let Claim::Seen(answer) = tx.claim_webhook(&key, "web-form", &business.number, &String::from_utf8_lossy(body), now.as_millisecond()).await? {
+    if let Claim::Seen(answer) = tx
+        .claim_webhook(
+            &key,
+            "web-form",
+            &business.number,
+            &String::from_utf8_lossy(body),
+            now.as_millisecond(),
+        )
+        .await?
+    {
         return Ok(answer.unwrap_or_default());
     }
-    let weather = app.weather.current(business.shop, business.weather_station.as_deref(), now).await;
-    let (mut c, _) = Conversation::start(new_id("c"), business, Channel::WebForm, phone.to_string(), now, weather);
-    c.words.push(Utterance { slot: None, text: s.message.trim().to_string() });
-    let address = [s.address.trim(), s.zip.trim()].iter().filter(|p| !p.is_empty()).copied().collect::<Vec<_>>().join(" ");
+    let weather = app
+        .weather
+        .current(business.shop, business.weather_station.as_deref(), now)
+        .await;
+    let (mut c, _) = Conversation::start(
+        new_id("c"),
+        business,
+        Channel::WebForm,
+        phone.to_string(),
+        now,
+        weather,
+    );
+    c.words.push(Utterance {
+        slot: None,
+        text: s.message.trim().to_string(),
+    });
+    let address = [s.address.trim(), s.zip.trim()]
+        .iter()
+        .filter(|p| !p.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ");
     if !address.is_empty() {
-        c.words.push(Utterance { slot: Some("address".into()), text: address });
+        c.words.push(Utterance {
+            slot: Some("address".into()),
+            text: address,
+        });
     }
     if !s.name.trim().is_empty() {
-        c.words.push(Utterance { slot: Some("name".into()), text: s.name.trim().to_string() });
+        c.words.push(Utterance {
+            slot: Some("name".into()),
+            text: s.name.trim().to_string(),
+        });
     }
     c.ended = Some(Ending::Completed);
     c.pending = None;
@@ -272,10 +370,19 @@ mod tests {
 
     #[test]
     fn validation_names_each_bad_field() {
-        let bad = Submission { phone: "12".into(), zip: "5540".into(), email: "x".into(), ..Default::default() };
+        let bad = Submission {
+            phone: "12".into(),
+            zip: "5540".into(),
+            email: "x".into(),
+            ..Default::default()
+        };
         let errors = validate(&bad).unwrap_err();
         assert_eq!(errors.len(), 4, "{errors:?}");
-        let good = Submission { phone: "(612) 555-0197".into(), message: "no heat".into(), ..Default::default() };
+        let good = Submission {
+            phone: "(612) 555-0197".into(),
+            message: "no heat".into(),
+            ..Default::default()
+        };
         assert_eq!(validate(&good).unwrap(), "+16125550197");
     }
 

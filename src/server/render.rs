@@ -6,8 +6,25 @@ use crate::twilio::{Gather, MessagingResponse, Record, VoiceResponse};
 
 /// Recognition hints: the trade words and the owner's street names.
 fn hints(business: &Business) -> Vec<String> {
-    let trade = ["furnace", "boiler", "water heater", "carbon monoxide", "gas smell", "breaker", "outlet", "sewer", "roof", "ceiling", "leak", "burst pipe"];
-    trade.iter().map(|s| s.to_string()).chain(business.street_hints.iter().cloned()).collect()
+    let trade = [
+        "furnace",
+        "boiler",
+        "water heater",
+        "carbon monoxide",
+        "gas smell",
+        "breaker",
+        "outlet",
+        "sewer",
+        "roof",
+        "ceiling",
+        "leak",
+        "burst pipe",
+    ];
+    trade
+        .iter()
+        .map(|s| s.to_string())
+        .chain(business.street_hints.iter().cloned())
+        .collect()
 }
 
 pub fn voice(business: &Business, c: &Conversation, reply: &Reply) -> String {
@@ -18,8 +35,14 @@ pub fn voice(business: &Business, c: &Conversation, reply: &Reply) -> String {
     let step = c.step;
     let id = &c.contact_id;
     match &reply.next {
-        Next::Ask { slot, prompt, keypad } => {
-            let mut g = Gather::new(format!("/twilio/voice/turn?contact={id}&slot={slot}&step={step}"));
+        Next::Ask {
+            slot,
+            prompt,
+            keypad,
+        } => {
+            let mut g = Gather::new(format!(
+                "/twilio/voice/turn?contact={id}&slot={slot}&step={step}"
+            ));
             g.action_on_empty_result = true;
             g.timeout = Some(6);
             g.speech_timeout = Some("auto".into());
@@ -40,7 +63,9 @@ pub fn voice(business: &Business, c: &Conversation, reply: &Reply) -> String {
                 action: format!("/twilio/recording?contact={id}&event=action"),
                 max_length: Some(120),
                 transcribe: true,
-                transcribe_callback: Some(format!("/twilio/recording?contact={id}&event=transcription")),
+                transcribe_callback: Some(format!(
+                    "/twilio/recording?contact={id}&event=transcription"
+                )),
                 play_beep: Some(true),
                 timeout: Some(5),
                 ..Record::default()
@@ -59,7 +84,9 @@ pub fn text(reply: &Reply) -> String {
     if let Next::Ask { prompt, .. } = &reply.next {
         parts.push(prompt.clone());
     }
-    MessagingResponse::new().message(parts.join(" ")).to_string()
+    MessagingResponse::new()
+        .message(parts.join(" "))
+        .to_string()
 }
 
 /// An answer for a number no business owns.

@@ -42,7 +42,9 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
     );
     let mut response = (status, Html(html)).into_response();
     // The page carries a credential in its URL: keep it out of caches.
-    response.headers_mut().insert("cache-control", "no-store".parse().expect("static header"));
+    response
+        .headers_mut()
+        .insert("cache-control", "no-store".parse().expect("static header"));
     response
 }
 
@@ -51,7 +53,14 @@ fn checked(app: &App, q: &HashMap<String, String>) -> Result<(String, String), R
     let field = |name: &str| q.get(name).map(String::as_str).unwrap_or("");
     let expires = field("e").parse::<i64>().unwrap_or(0);
     let key = link::key_from(app.auth_token.expose());
-    match link::verify(&key, field("c"), field("p"), expires, field("s"), app.clock.millis()) {
+    match link::verify(
+        &key,
+        field("c"),
+        field("p"),
+        expires,
+        field("s"),
+        app.clock.millis(),
+    ) {
         Ok(()) => Ok((field("c").to_string(), field("p").to_string())),
         Err(why) => {
             tracing::warn!(target: "security", why = %why, "team link refused");
@@ -62,24 +71,42 @@ fn checked(app: &App, q: &HashMap<String, String>) -> Result<(String, String), R
 
 fn store_failed(e: &crate::store::Error) -> Response {
     tracing::error!(error = %e, "store failed on a team link");
-    page(StatusCode::INTERNAL_SERVER_ERROR, "Try again", "<p>Something went wrong on our side. Please try again, or reply to the text.</p>")
+    page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Try again",
+        "<p>Something went wrong on our side. Please try again, or reply to the text.</p>",
+    )
 }
 
 /// GET: the job and two buttons. Reading the page changes nothing, so a
 /// link preview cannot accept a job.
-pub async fn job_page(State(app): State<App>, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn job_page(
+    State(app): State<App>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let (contact, _) = match checked(&app, &q) {
         Ok(x) => x,
         Err(refused) => return refused,
     };
     let (summary, holder, state) = match escalation::status(&app, &contact).await {
         Ok(Some(x)) => x,
-        Ok(None) => return page(StatusCode::NOT_FOUND, "No such job", "<p>There is no such job.</p>"),
+        Ok(None) => {
+            return page(
+                StatusCode::NOT_FOUND,
+                "No such job",
+                "<p>There is no such job.</p>",
+            )
+        }
         Err(e) => return store_failed(&e),
     };
     let hidden: String = ["c", "p", "e", "s"]
         .iter()
-        .map(|k| format!("<input type=\"hidden\" name=\"{k}\" value=\"{}\">", escape(q.get(*k).map_or("", String::as_str))))
+        .map(|k| {
+            format!(
+                "<input type=\"hidden\" name=\"{k}\" value=\"{}\">",
+                escape(q.get(*k).map_or("", String::as_str))
+            )
+        })
         .collect();
     let actions = match (holder, state.as_str()) {
         (Some(name), _) => format!("<p><strong>{} has this job.</strong></p>", escape(&name)),
@@ -89,7 +116,11 @@ pub async fn job_page(State(app): State<App>, Query(q): Query<HashMap<String, St
              <button name=\"action\" value=\"pass\" style=\"font-size:1.4em;padding:.5em 1em\">Pass</button></form>"
         ),
     };
-    page(StatusCode::OK, "Emergency job", &format!("<h1>Emergency job</h1><p>{}</p>{actions}", escape(&summary)))
+    page(
+        StatusCode::OK,
+        "Emergency job",
+        &format!("<h1>Emergency job</h1><p>{}</p>{actions}", escape(&summary)),
+    )
 }
 
 /// POST: accept or pass, then say what happened.
@@ -102,22 +133,39 @@ pub async fn job_act(State(app): State<App>, body: Bytes) -> Response {
     let accepting = match form.get("action").map(String::as_str) {
         Some("accept") => true,
         Some("pass") => false,
-        _ => return page(StatusCode::BAD_REQUEST, "Choose", "<p>Choose Accept or Pass.</p>"),
+        _ => {
+            return page(
+                StatusCode::BAD_REQUEST,
+                "Choose",
+                "<p>Choose Accept or Pass.</p>",
+            )
+        }
     };
     match escalation::act(&app, &contact, &person, accepting, Via::Link).await {
-        Ok(outcome) => page(StatusCode::OK, "Done", &format!("<p>{}</p>", escape(&outcome.says()))),
+        Ok(outcome) => page(
+            StatusCode::OK,
+            "Done",
+            &format!("<p>{}</p>", escape(&outcome.says())),
+        ),
         Err(e) => store_failed(&e),
     }
 }
 
 fn ids(q: &HashMap<String, String>) -> Result<(String, String), Error> {
-    let c = q.get("c").filter(|v| !v.is_empty()).ok_or_else(|| Error::BadRequest("missing c".into()))?;
-    let p = q.get("p").filter(|v| !v.is_empty()).ok_or_else(|| Error::BadRequest("missing p".into()))?;
+    let c = q
+        .get("c")
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| Error::BadRequest("missing c".into()))?;
+    let p = q
+        .get("p")
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| Error::BadRequest("missing p".into()))?;
     Ok((c.clone(), p.clone()))
 }
 
 fn call_query(contact: &str, person: &str) -> String {
-    serde_urlencoded::to_string([("c", contact), ("p", person)]).expect("string pairs always encode")
+    serde_urlencoded::to_string([("c", contact), ("p", person)])
+        .expect("string pairs always encode")
 }
 
 /// A machine or a fax answered: never an acceptance.
@@ -127,7 +175,13 @@ fn machine(answered_by: Option<&str>) -> bool {
 
 /// The call's TwiML: the summary and a one-key gather; a machine hears
 /// nothing and the call ends.
-pub async fn call(State(app): State<App>, Query(q): Query<HashMap<String, String>>, headers: HeaderMap, uri: Uri, body: Bytes) -> Result<Response, Error> {
+pub async fn call(
+    State(app): State<App>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Result<Response, Error> {
     let p = verified(&app, &headers, &uri, &body)?;
     let (contact, person) = ids(&q)?;
     let mut r = VoiceResponse::new();
@@ -137,17 +191,21 @@ pub async fn call(State(app): State<App>, Query(q): Query<HashMap<String, String
     }
     match escalation::status(&app, &contact).await? {
         Some((_, Some(name), _)) => {
-            r.say(format!("Thanks. {name} already has this job. Goodbye.")).hangup();
+            r.say(format!("Thanks. {name} already has this job. Goodbye."))
+                .hangup();
         }
         Some((summary, None, _)) => {
-            let spoken = summary.trim_end_matches(" Reply YES to take it or NO to pass.").to_string();
+            let spoken = summary
+                .trim_end_matches(" Reply YES to take it or NO to pass.")
+                .to_string();
             let mut g = Gather::new(format!("/team/call/key?{}", call_query(&contact, &person)));
             g.input = "dtmf".into();
             g.num_digits = Some(1);
             g.timeout = Some(8);
             g.prompt = vec![spoken, "Press 1 to take this job. Press 9 to pass.".into()];
             r.gather(g);
-            r.say("No key was pressed. We will try the next person. Goodbye.").hangup();
+            r.say("No key was pressed. We will try the next person. Goodbye.")
+                .hangup();
         }
         None => {
             r.say("This job is no longer open. Goodbye.").hangup();
@@ -157,7 +215,13 @@ pub async fn call(State(app): State<App>, Query(q): Query<HashMap<String, String
 }
 
 /// The key pressed on the call: 1 accepts, 9 passes.
-pub async fn call_key(State(app): State<App>, Query(q): Query<HashMap<String, String>>, headers: HeaderMap, uri: Uri, body: Bytes) -> Result<Response, Error> {
+pub async fn call_key(
+    State(app): State<App>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Result<Response, Error> {
     let p = verified(&app, &headers, &uri, &body)?;
     let (contact, person) = ids(&q)?;
     let mut r = VoiceResponse::new();
@@ -181,13 +245,23 @@ pub async fn call_key(State(app): State<App>, Query(q): Query<HashMap<String, St
 
 /// The call's final status: an unanswered call, or one a machine took,
 /// is a handoff step the receipt shows.
-pub async fn call_status(State(app): State<App>, Query(q): Query<HashMap<String, String>>, headers: HeaderMap, uri: Uri, body: Bytes) -> Result<Response, Error> {
+pub async fn call_status(
+    State(app): State<App>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Result<Response, Error> {
     let p = verified(&app, &headers, &uri, &body)?;
     let (contact, person) = ids(&q)?;
     let status = p.get("CallStatus").unwrap_or("");
     let unanswered = matches!(status, "no-answer" | "busy" | "failed" | "canceled");
     if unanswered || machine(p.get("AnsweredBy")) {
-        let note = if unanswered { format!("call {status}") } else { "a machine answered the call".to_string() };
+        let note = if unanswered {
+            format!("call {status}")
+        } else {
+            "a machine answered the call".to_string()
+        };
         escalation::no_answer(&app, &contact, &person, p.need("CallSid")?, &note).await?;
     }
     Ok(StatusCode::NO_CONTENT.into_response())

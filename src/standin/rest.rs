@@ -109,7 +109,10 @@ impl StandIn {
         });
         let accounts = "/2010-04-01/Accounts/{account}";
         let router = Router::new()
-            .route(&format!("{accounts}/Messages.json"), post(create_message).get(list_messages))
+            .route(
+                &format!("{accounts}/Messages.json"),
+                post(create_message).get(list_messages),
+            )
             .route(&format!("{accounts}/Messages/{{file}}"), get(fetch_message))
             .route(&format!("{accounts}/Calls.json"), post(create_call))
             .route(&format!("{accounts}/Calls/{{file}}"), get(fetch_call))
@@ -333,8 +336,14 @@ async fn list_messages(
     headers: HeaderMap,
 ) -> Result<Json<Value>, RestError> {
     admit(&shared, &account, &headers)?;
-    let size: usize = query.get("PageSize").and_then(|n| n.parse().ok()).unwrap_or(50).clamp(1, 1000);
-    let wanted = |field: &str, value: Option<&str>| query.get(field).is_none_or(|q| Some(q.as_str()) == value);
+    let size: usize = query
+        .get("PageSize")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(50)
+        .clamp(1, 1000);
+    let wanted = |field: &str, value: Option<&str>| {
+        query.get(field).is_none_or(|q| Some(q.as_str()) == value)
+    };
     let ledger = shared.ledger();
     let page: Vec<Value> = ledger
         .messages
@@ -344,7 +353,10 @@ async fn list_messages(
         .take(size)
         .map(|m| message_json(&shared.account_sid, m))
         .collect();
-    let uri = format!("/2010-04-01/Accounts/{}/Messages.json?PageSize={size}&Page=0", shared.account_sid);
+    let uri = format!(
+        "/2010-04-01/Accounts/{}/Messages.json?PageSize={size}&Page=0",
+        shared.account_sid
+    );
     Ok(Json(json!({
         "messages": page,
         "page": 0,

@@ -20,7 +20,10 @@ pub struct UserRow {
 
 impl std::fmt::Debug for UserRow {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UserRow").field("id", &self.id).field("role", &self.role).finish_non_exhaustive()
+        f.debug_struct("UserRow")
+            .field("id", &self.id)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
     }
 }
 
@@ -34,7 +37,9 @@ pub struct SessionRow {
 
 impl std::fmt::Debug for SessionRow {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionRow").field("user_id", &self.user_id).finish_non_exhaustive()
+        f.debug_struct("SessionRow")
+            .field("user_id", &self.user_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -86,12 +91,22 @@ impl Store {
     /// # Errors
     ///
     /// When the database is unreachable.
-    pub async fn put_user(&self, email: &str, password_hash: &str, role: &str, businesses: &[String], now: i64) -> Result<String> {
+    pub async fn put_user(
+        &self,
+        email: &str,
+        password_hash: &str,
+        role: &str,
+        businesses: &[String],
+        now: i64,
+    ) -> Result<String> {
         // Through `begin`, which takes SQLite's write lock first: a read
         // then a write in a deferred transaction fails when a worker writes
         // in between.
         let mut t = self.begin().await?;
-        let existing = sqlx::query("SELECT id FROM users WHERE email = $1").bind(email).fetch_optional(&mut *t.tx).await?;
+        let existing = sqlx::query("SELECT id FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_optional(&mut *t.tx)
+            .await?;
         let id = match existing {
             Some(row) => {
                 let id: String = row.try_get(0)?;
@@ -101,7 +116,10 @@ impl Store {
                     .bind(&id)
                     .execute(&mut *t.tx)
                     .await?;
-                sqlx::query("DELETE FROM user_businesses WHERE user_id = $1").bind(&id).execute(&mut *t.tx).await?;
+                sqlx::query("DELETE FROM user_businesses WHERE user_id = $1")
+                    .bind(&id)
+                    .execute(&mut *t.tx)
+                    .await?;
                 id
             }
             None => {
@@ -134,20 +152,30 @@ impl Store {
     ///
     /// When the database is unreachable.
     pub async fn user(&self, email_or_id: &str) -> Result<Option<UserRow>> {
-        let row = sqlx::query("SELECT id, email, password_hash, role FROM users WHERE email = $1 OR id = $1")
-            .bind(email_or_id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, email, password_hash, role FROM users WHERE email = $1 OR id = $1",
+        )
+        .bind(email_or_id)
+        .fetch_optional(&self.pool)
+        .await?;
         let Some(row) = row else { return Ok(None) };
         let id: String = row.try_get(0)?;
-        let businesses = sqlx::query("SELECT business FROM user_businesses WHERE user_id = $1 ORDER BY business")
-            .bind(&id)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| r.try_get(0))
-            .collect::<std::result::Result<Vec<String>, _>>()?;
-        Ok(Some(UserRow { id, email: row.try_get(1)?, password_hash: row.try_get(2)?, role: row.try_get(3)?, businesses }))
+        let businesses = sqlx::query(
+            "SELECT business FROM user_businesses WHERE user_id = $1 ORDER BY business",
+        )
+        .bind(&id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<std::result::Result<Vec<String>, _>>()?;
+        Ok(Some(UserRow {
+            id,
+            email: row.try_get(1)?,
+            password_hash: row.try_get(2)?,
+            role: row.try_get(3)?,
+            businesses,
+        }))
     }
 
     /// Stores a new session under the hash of its token.
@@ -155,8 +183,18 @@ impl Store {
     /// # Errors
     ///
     /// When the database is unreachable.
-    pub async fn put_session(&self, token_hash: &str, user_id: &str, csrf: &str, now: i64, expires_at: i64) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now).execute(&self.pool).await?;
+    pub async fn put_session(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        csrf: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
         sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(token_hash)
             .bind(user_id)
@@ -179,7 +217,14 @@ impl Store {
             .bind(now)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| Ok(SessionRow { user_id: r.try_get(0)?, csrf: r.try_get(1)?, expires_at: r.try_get(2)? })).transpose()
+        row.map(|r| {
+            Ok(SessionRow {
+                user_id: r.try_get(0)?,
+                csrf: r.try_get(1)?,
+                expires_at: r.try_get(2)?,
+            })
+        })
+        .transpose()
     }
 
     /// Ends a session.
@@ -188,7 +233,10 @@ impl Store {
     ///
     /// When the database is unreachable.
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -198,14 +246,16 @@ impl Store {
     ///
     /// When the database is unreachable.
     pub async fn login_attempt(&self, email: &str, ip: &str, ok: bool, now: i64) -> Result<()> {
-        sqlx::query("INSERT INTO login_attempts (id, email, ip, at, ok) VALUES ($1, $2, $3, $4, $5)")
-            .bind(new_id("la"))
-            .bind(email)
-            .bind(ip)
-            .bind(now)
-            .bind(i64::from(ok))
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO login_attempts (id, email, ip, at, ok) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(new_id("la"))
+        .bind(email)
+        .bind(ip)
+        .bind(now)
+        .bind(i64::from(ok))
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -216,18 +266,22 @@ impl Store {
     ///
     /// When the database is unreachable.
     pub async fn failed_logins(&self, email: &str, ip: &str, since: i64) -> Result<(i64, i64)> {
-        let by_email = sqlx::query("SELECT COUNT(*) FROM login_attempts WHERE email = $1 AND at >= $2 AND ok = 0")
-            .bind(email)
-            .bind(since)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?;
-        let by_ip = sqlx::query("SELECT COUNT(*) FROM login_attempts WHERE ip = $1 AND at >= $2 AND ok = 0")
-            .bind(ip)
-            .bind(since)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?;
+        let by_email = sqlx::query(
+            "SELECT COUNT(*) FROM login_attempts WHERE email = $1 AND at >= $2 AND ok = 0",
+        )
+        .bind(email)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?
+        .try_get(0)?;
+        let by_ip = sqlx::query(
+            "SELECT COUNT(*) FROM login_attempts WHERE ip = $1 AND at >= $2 AND ok = 0",
+        )
+        .bind(ip)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?
+        .try_get(0)?;
         Ok((by_email, by_ip))
     }
 
@@ -237,7 +291,14 @@ impl Store {
     /// # Errors
     ///
     /// When the database is unreachable.
-    pub async fn listed_contacts(&self, business: &str, from: i64, until: i64, limit: i64, offset: i64) -> Result<Vec<ListedContact>> {
+    pub async fn listed_contacts(
+        &self,
+        business: &str,
+        from: i64,
+        until: i64,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<ListedContact>> {
         let sql = format!("{LISTED} LIMIT $4 OFFSET $5");
         let rows = sqlx::query(&sql)
             .bind(business)
@@ -266,7 +327,13 @@ impl Store {
     /// # Errors
     ///
     /// When the database is unreachable.
-    pub async fn audited_contacts(&self, business: &str, from: i64, until: i64, limit: i64) -> Result<Vec<AuditedContact>> {
+    pub async fn audited_contacts(
+        &self,
+        business: &str,
+        from: i64,
+        until: i64,
+        limit: i64,
+    ) -> Result<Vec<AuditedContact>> {
         let rows = sqlx::query(
             "SELECT c.id, c.opened_at, c.state, \
              (SELECT r.body FROM receipts r WHERE r.contact_id = c.id ORDER BY r.version DESC LIMIT 1) \
@@ -280,7 +347,14 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|r| Ok(AuditedContact { id: r.try_get(0)?, opened_at: r.try_get(1)?, state: r.try_get(2)?, receipt: r.try_get(3)? }))
+            .map(|r| {
+                Ok(AuditedContact {
+                    id: r.try_get(0)?,
+                    opened_at: r.try_get(1)?,
+                    state: r.try_get(2)?,
+                    receipt: r.try_get(3)?,
+                })
+            })
             .collect()
     }
 
@@ -290,7 +364,15 @@ impl Store {
     /// # Errors
     ///
     /// When the database is unreachable.
-    pub async fn mark_contact(&self, contact_id: &str, business: &str, kind: &str, note: &str, user_id: &str, now: i64) -> Result<()> {
+    pub async fn mark_contact(
+        &self,
+        contact_id: &str,
+        business: &str,
+        kind: &str,
+        note: &str,
+        user_id: &str,
+        now: i64,
+    ) -> Result<()> {
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO marks (contact_id, business, kind, note, user_id, at) VALUES ($1, $2, $3, $4, $5, $6) \
@@ -315,8 +397,18 @@ impl Store {
     ///
     /// When the database is unreachable.
     pub async fn mark(&self, contact_id: &str) -> Result<Option<MarkRow>> {
-        let row = sqlx::query("SELECT kind, note, at FROM marks WHERE contact_id = $1").bind(contact_id).fetch_optional(&self.pool).await?;
-        row.map(|r| Ok(MarkRow { kind: r.try_get(0)?, note: r.try_get(1)?, at: r.try_get(2)? })).transpose()
+        let row = sqlx::query("SELECT kind, note, at FROM marks WHERE contact_id = $1")
+            .bind(contact_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(MarkRow {
+                kind: r.try_get(0)?,
+                note: r.try_get(1)?,
+                at: r.try_get(2)?,
+            })
+        })
+        .transpose()
     }
 
     /// What the owner entered for a business, if anything.
@@ -325,11 +417,18 @@ impl Store {
     ///
     /// When the database is unreachable.
     pub async fn worth(&self, business: &str) -> Result<Option<WorthRow>> {
-        let row = sqlx::query("SELECT average_ticket, answering_service FROM worth WHERE business = $1")
-            .bind(business)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| Ok(WorthRow { average_ticket: r.try_get(0)?, answering_service: r.try_get(1)? })).transpose()
+        let row =
+            sqlx::query("SELECT average_ticket, answering_service FROM worth WHERE business = $1")
+                .bind(business)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|r| {
+            Ok(WorthRow {
+                average_ticket: r.try_get(0)?,
+                answering_service: r.try_get(1)?,
+            })
+        })
+        .transpose()
     }
 
     /// Stores what the owner entered for a business.
@@ -359,7 +458,13 @@ impl Store {
     /// # Errors
     ///
     /// When the database is unreachable.
-    pub async fn media_webhooks(&self, contact_id: &str, business: &str, from: i64, until: i64) -> Result<Vec<String>> {
+    pub async fn media_webhooks(
+        &self,
+        contact_id: &str,
+        business: &str,
+        from: i64,
+        until: i64,
+    ) -> Result<Vec<String>> {
         let rows = sqlx::query(
             "SELECT body FROM webhooks WHERE key LIKE $1 OR (kind = 'sms' AND business = $2 AND received_at >= $3 AND received_at < $4) \
              ORDER BY received_at",

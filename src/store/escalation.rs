@@ -93,7 +93,10 @@ impl Tx<'_> {
     /// When the database is unreachable.
     pub async fn escalation(&mut self, contact_id: &str) -> Result<Option<EscalationRow>> {
         let sql = format!("SELECT {COLUMNS} FROM escalations WHERE contact_id = $1");
-        let row = sqlx::query(&sql).bind(contact_id).fetch_optional(&mut *self.tx).await?;
+        let row = sqlx::query(&sql)
+            .bind(contact_id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
         row.map(|r| escalation_row(&r)).transpose()
     }
 
@@ -103,11 +106,19 @@ impl Tx<'_> {
     /// # Errors
     ///
     /// When the database is unreachable.
-    pub async fn recent_escalations(&mut self, business: &str, since: i64) -> Result<Vec<EscalationRow>> {
+    pub async fn recent_escalations(
+        &mut self,
+        business: &str,
+        since: i64,
+    ) -> Result<Vec<EscalationRow>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM escalations WHERE business = $1 AND opened_at >= $2 ORDER BY opened_at DESC, contact_id DESC"
         );
-        let rows = sqlx::query(&sql).bind(business).bind(since).fetch_all(&mut *self.tx).await?;
+        let rows = sqlx::query(&sql)
+            .bind(business)
+            .bind(since)
+            .fetch_all(&mut *self.tx)
+            .await?;
         rows.iter().map(escalation_row).collect()
     }
 
@@ -120,7 +131,10 @@ impl Tx<'_> {
     /// When the database is unreachable.
     pub async fn lock_contact(&mut self, contact_id: &str) -> Result<()> {
         if self.store.backend == Backend::Postgres {
-            sqlx::query("SELECT id FROM contacts WHERE id = $1 FOR UPDATE").bind(contact_id).fetch_optional(&mut *self.tx).await?;
+            sqlx::query("SELECT id FROM contacts WHERE id = $1 FOR UPDATE")
+                .bind(contact_id)
+                .fetch_optional(&mut *self.tx)
+                .await?;
         }
         Ok(())
     }

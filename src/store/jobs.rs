@@ -32,7 +32,11 @@ pub struct Job {
     pub attempts: i64,
 }
 
-pub(super) async fn enqueue(tx: &mut sqlx::Transaction<'static, Any>, job: &NewJob, now: i64) -> Result<bool> {
+pub(super) async fn enqueue(
+    tx: &mut sqlx::Transaction<'static, Any>,
+    job: &NewJob,
+    now: i64,
+) -> Result<bool> {
     let n = sqlx::query(
         "INSERT INTO jobs (id, dedupe_key, kind, contact_id, payload, run_at, state, attempts, leased_until, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, 'queued', 0, 0, $7) ON CONFLICT (dedupe_key) DO NOTHING",
@@ -79,7 +83,11 @@ impl Store {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
-        let kinds = if sinks_too { "" } else { " AND j.kind <> 'sink'" };
+        let kinds = if sinks_too {
+            ""
+        } else {
+            " AND j.kind <> 'sink'"
+        };
         let sql = format!(
             "UPDATE jobs SET state = 'running', attempts = attempts + 1, leased_until = $1 \
              WHERE id = (SELECT j.id FROM jobs j \
@@ -89,7 +97,11 @@ impl Store {
              ORDER BY j.run_at, j.id LIMIT 1{lock}) \
              RETURNING id, kind, contact_id, payload, run_at, attempts"
         );
-        let row = sqlx::query(&sql).bind(now + lease_ms).bind(now).fetch_optional(self.pool()).await?;
+        let row = sqlx::query(&sql)
+            .bind(now + lease_ms)
+            .bind(now)
+            .fetch_optional(self.pool())
+            .await?;
         let Some(row) = row else { return Ok(None) };
         let payload: String = row.try_get(3)?;
         Ok(Some(Job {
@@ -108,7 +120,11 @@ impl Store {
     ///
     /// When the database is unreachable.
     pub async fn finish_job(&self, id: &str, now: i64) -> Result<()> {
-        sqlx::query("UPDATE jobs SET state = 'done', done_at = $1 WHERE id = $2").bind(now).bind(id).execute(self.pool()).await?;
+        sqlx::query("UPDATE jobs SET state = 'done', done_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 
@@ -148,10 +164,15 @@ impl Store {
     ///
     /// When the database is unreachable.
     pub async fn job_counts(&self) -> Result<Vec<(String, String, i64)>> {
-        let rows = sqlx::query("SELECT kind, state, COUNT(*) FROM jobs GROUP BY kind, state ORDER BY kind, state")
-            .fetch_all(self.pool())
-            .await?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
+        let rows = sqlx::query(
+            "SELECT kind, state, COUNT(*) FROM jobs GROUP BY kind, state ORDER BY kind, state",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
     }
 
     /// The soonest time a queued job is due, to sleep until then.
@@ -160,7 +181,9 @@ impl Store {
     ///
     /// When the database is unreachable.
     pub async fn next_due(&self) -> Result<Option<i64>> {
-        let row = sqlx::query("SELECT MIN(run_at) FROM jobs WHERE state = 'queued'").fetch_one(self.pool()).await?;
+        let row = sqlx::query("SELECT MIN(run_at) FROM jobs WHERE state = 'queued'")
+            .fetch_one(self.pool())
+            .await?;
         Ok(row.try_get(0)?)
     }
 }

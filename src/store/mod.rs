@@ -5,8 +5,8 @@
 //! driver. Nothing about a contact lives only in memory: any instance can
 //! take the next turn, and a restart loses nothing.
 
-mod escalation;
 mod dashboard;
+mod escalation;
 mod jobs;
 mod sinks;
 
@@ -17,8 +17,8 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, Row};
 
-pub use escalation::EscalationRow;
 pub use dashboard::{AuditedContact, ListedContact, MarkRow, SessionRow, UserRow, WorthRow};
+pub use escalation::EscalationRow;
 pub use jobs::{Job, NewJob};
 pub use sinks::{ReceiptFilter, SinkBacklog};
 
@@ -55,20 +55,47 @@ pub struct Store {
 /// The schema's migrations, in order: (version, name, SQL). Add a new
 /// file under `migrations/` and a line here; never edit a shipped one.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "contacts", include_str!("../../migrations/0001_contacts.sql")),
-    (2, "dashboard", include_str!("../../migrations/0002_dashboard.sql")),
-    (4, "escalation", include_str!("../../migrations/0004_escalation.sql")),
-    (5, "sink order", include_str!("../../migrations/0005_sink_order.sql")),
+    (
+        1,
+        "contacts",
+        include_str!("../../migrations/0001_contacts.sql"),
+    ),
+    (
+        2,
+        "dashboard",
+        include_str!("../../migrations/0002_dashboard.sql"),
+    ),
+    (
+        4,
+        "escalation",
+        include_str!("../../migrations/0004_escalation.sql"),
+    ),
+    (
+        5,
+        "sink order",
+        include_str!("../../migrations/0005_sink_order.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {
     let migrations = MIGRATIONS
         .iter()
         .map(|&(version, name, sql)| {
-            Migration::new(version, Cow::Borrowed(name), MigrationType::Simple, Cow::Borrowed(sql), false)
+            Migration::new(
+                version,
+                Cow::Borrowed(name),
+                MigrationType::Simple,
+                Cow::Borrowed(sql),
+                false,
+            )
         })
         .collect::<Vec<_>>();
-    Migrator { migrations: Cow::Owned(migrations), ignore_missing: false, locking: true, no_tx: false }
+    Migrator {
+        migrations: Cow::Owned(migrations),
+        ignore_missing: false,
+        locking: true,
+        no_tx: false,
+    }
 }
 
 impl Store {
@@ -80,7 +107,11 @@ impl Store {
     /// When the database cannot be opened or migrated.
     pub async fn open(url: &str) -> Result<Store> {
         sqlx::any::install_default_drivers();
-        let backend = if url.starts_with("postgres") { Backend::Postgres } else { Backend::Sqlite };
+        let backend = if url.starts_with("postgres") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        };
         let url = match backend {
             Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
             _ => url.to_string(),
@@ -147,7 +178,10 @@ impl Store {
         .bind(since)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
     }
 
     /// The newest version of each contact's receipt, newest contact first.
@@ -172,10 +206,12 @@ impl Store {
     ///
     /// When the database is unreachable.
     pub async fn receipt(&self, contact_id: &str) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT body FROM receipts WHERE contact_id = $1 ORDER BY version DESC LIMIT 1")
-            .bind(contact_id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT body FROM receipts WHERE contact_id = $1 ORDER BY version DESC LIMIT 1",
+        )
+        .bind(contact_id)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.map(|r| r.get(0)))
     }
 
@@ -199,10 +235,12 @@ impl Store {
     ///
     /// When the database is unreachable.
     pub async fn latest_contact_of(&self, caller: &str) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT id FROM contacts WHERE caller = $1 ORDER BY opened_at DESC, id DESC LIMIT 1")
-            .bind(caller)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT id FROM contacts WHERE caller = $1 ORDER BY opened_at DESC, id DESC LIMIT 1",
+        )
+        .bind(caller)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.map(|r| r.get(0)))
     }
 
@@ -212,7 +250,10 @@ impl Store {
     ///
     /// When the database is unreachable.
     pub async fn contact_of_call(&self, call_sid: &str) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT id FROM contacts WHERE call_sid = $1 LIMIT 1").bind(call_sid).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT id FROM contacts WHERE call_sid = $1 LIMIT 1")
+            .bind(call_sid)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.map(|r| r.get(0)))
     }
 
@@ -237,7 +278,10 @@ impl Store {
     ///
     /// When the database is unreachable.
     pub async fn contact(&self, id: &str) -> Result<Option<ContactRow>> {
-        let row = sqlx::query(CONTACT_SELECT_BY_ID).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(CONTACT_SELECT_BY_ID)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| contact_row(&r)).transpose()
     }
 
@@ -246,7 +290,13 @@ impl Store {
     /// # Errors
     ///
     /// When the database is unreachable.
-    pub async fn message_status(&self, sid: &str, status: &str, error_code: Option<i64>, now: i64) -> Result<Option<String>> {
+    pub async fn message_status(
+        &self,
+        sid: &str,
+        status: &str,
+        error_code: Option<i64>,
+        now: i64,
+    ) -> Result<Option<String>> {
         let row = sqlx::query("UPDATE messages SET status = $1, error_code = $2, updated_at = $3 WHERE provider_sid = $4 RETURNING contact_id")
             .bind(status)
             .bind(error_code)
@@ -263,7 +313,10 @@ impl Store {
     ///
     /// When the database is unreachable.
     pub async fn messages(&self, contact_id: &str) -> Result<Vec<MessageRow>> {
-        let rows = sqlx::query(MESSAGE_SELECT).bind(contact_id).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(MESSAGE_SELECT)
+            .bind(contact_id)
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows.iter().map(message_row).collect())
     }
 }
@@ -284,7 +337,10 @@ pub struct ContactRow {
 
 impl std::fmt::Debug for ContactRow {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ContactRow").field("id", &self.id).field("status", &self.status).finish_non_exhaustive()
+        f.debug_struct("ContactRow")
+            .field("id", &self.id)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
     }
 }
 
@@ -321,7 +377,8 @@ fn message_row(r: &AnyRow) -> MessageRow {
     }
 }
 
-const CONTACT_COLUMNS: &str = "id, business, channel, caller, call_sid, opened_at, status, version, state";
+const CONTACT_COLUMNS: &str =
+    "id, business, channel, caller, call_sid, opened_at, status, version, state";
 const CONTACT_SELECT_BY_ID: &str =
     "SELECT id, business, channel, caller, call_sid, opened_at, status, version, state FROM contacts WHERE id = $1";
 
@@ -360,7 +417,14 @@ impl Tx<'_> {
     /// # Errors
     ///
     /// When the database is unreachable.
-    pub async fn claim_webhook(&mut self, key: &str, kind: &str, business: &str, body: &str, now: i64) -> Result<Claim> {
+    pub async fn claim_webhook(
+        &mut self,
+        key: &str,
+        kind: &str,
+        business: &str,
+        body: &str,
+        now: i64,
+    ) -> Result<Claim> {
         let inserted = sqlx::query(
             "INSERT INTO webhooks (key, kind, business, received_at, body) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO NOTHING",
         )
@@ -375,7 +439,10 @@ impl Tx<'_> {
         if inserted == 1 {
             return Ok(Claim::New);
         }
-        let row = sqlx::query("SELECT response FROM webhooks WHERE key = $1").bind(key).fetch_one(&mut *self.tx).await?;
+        let row = sqlx::query("SELECT response FROM webhooks WHERE key = $1")
+            .bind(key)
+            .fetch_one(&mut *self.tx)
+            .await?;
         Ok(Claim::Seen(row.try_get(0)?))
     }
 
@@ -399,7 +466,10 @@ impl Tx<'_> {
     ///
     /// When the database is unreachable.
     pub async fn contact(&mut self, id: &str) -> Result<Option<ContactRow>> {
-        let row = sqlx::query(CONTACT_SELECT_BY_ID).bind(id).fetch_optional(&mut *self.tx).await?;
+        let row = sqlx::query(CONTACT_SELECT_BY_ID)
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
         row.map(|r| contact_row(&r)).transpose()
     }
 
@@ -409,8 +479,13 @@ impl Tx<'_> {
     ///
     /// When the database is unreachable.
     pub async fn contact_by_call(&mut self, call_sid: &str) -> Result<Option<ContactRow>> {
-        let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE call_sid = $1 ORDER BY opened_at LIMIT 1");
-        let row = sqlx::query(&sql).bind(call_sid).fetch_optional(&mut *self.tx).await?;
+        let sql = format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE call_sid = $1 ORDER BY opened_at LIMIT 1"
+        );
+        let row = sqlx::query(&sql)
+            .bind(call_sid)
+            .fetch_optional(&mut *self.tx)
+            .await?;
         row.map(|r| contact_row(&r)).transpose()
     }
 
@@ -420,7 +495,13 @@ impl Tx<'_> {
     /// # Errors
     ///
     /// When the database is unreachable.
-    pub async fn recent_contact(&mut self, business: &str, caller: &str, status: &str, since: i64) -> Result<Option<ContactRow>> {
+    pub async fn recent_contact(
+        &mut self,
+        business: &str,
+        caller: &str,
+        status: &str,
+        since: i64,
+    ) -> Result<Option<ContactRow>> {
         let sql = format!(
             "SELECT {CONTACT_COLUMNS} FROM contacts WHERE business = $1 AND caller = $2 AND status = $3 AND opened_at >= $4 ORDER BY opened_at DESC LIMIT 1"
         );
@@ -486,15 +567,23 @@ impl Tx<'_> {
     /// # Errors
     ///
     /// When the database is unreachable.
-    pub async fn event(&mut self, contact_id: &str, kind: &str, body: &serde_json::Value, now: i64) -> Result<()> {
-        sqlx::query("INSERT INTO events (id, contact_id, at, kind, body) VALUES ($1, $2, $3, $4, $5)")
-            .bind(new_id("ev"))
-            .bind(contact_id)
-            .bind(now)
-            .bind(kind)
-            .bind(body.to_string())
-            .execute(&mut *self.tx)
-            .await?;
+    pub async fn event(
+        &mut self,
+        contact_id: &str,
+        kind: &str,
+        body: &serde_json::Value,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO events (id, contact_id, at, kind, body) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(new_id("ev"))
+        .bind(contact_id)
+        .bind(now)
+        .bind(kind)
+        .bind(body.to_string())
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 
@@ -504,10 +593,11 @@ impl Tx<'_> {
     ///
     /// When the database is unreachable.
     pub async fn next_receipt_version(&mut self, contact_id: &str) -> Result<i64> {
-        let row = sqlx::query("SELECT COALESCE(MAX(version), 0) FROM receipts WHERE contact_id = $1")
-            .bind(contact_id)
-            .fetch_one(&mut *self.tx)
-            .await?;
+        let row =
+            sqlx::query("SELECT COALESCE(MAX(version), 0) FROM receipts WHERE contact_id = $1")
+                .bind(contact_id)
+                .fetch_one(&mut *self.tx)
+                .await?;
         Ok(row.try_get::<i64, _>(0)? + 1)
     }
 
@@ -516,7 +606,15 @@ impl Tx<'_> {
     /// # Errors
     ///
     /// When the database is unreachable or the version exists.
-    pub async fn put_receipt(&mut self, contact_id: &str, version: i64, business: &str, lane: Option<&str>, body: &str, now: i64) -> Result<()> {
+    pub async fn put_receipt(
+        &mut self,
+        contact_id: &str,
+        version: i64,
+        business: &str,
+        lane: Option<&str>,
+        body: &str,
+        now: i64,
+    ) -> Result<()> {
         sqlx::query("INSERT INTO receipts (contact_id, version, business, lane, written_at, body) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(contact_id)
             .bind(version)
@@ -535,12 +633,16 @@ impl Tx<'_> {
     ///
     /// When the database is unreachable or an event is not JSON.
     pub async fn events(&mut self, contact_id: &str, kind: &str) -> Result<Vec<serde_json::Value>> {
-        let rows = sqlx::query("SELECT body FROM events WHERE contact_id = $1 AND kind = $2 ORDER BY at, id")
-            .bind(contact_id)
-            .bind(kind)
-            .fetch_all(&mut *self.tx)
-            .await?;
-        rows.iter().map(|r| Ok(serde_json::from_str(&r.try_get::<String, _>(0)?)?)).collect()
+        let rows = sqlx::query(
+            "SELECT body FROM events WHERE contact_id = $1 AND kind = $2 ORDER BY at, id",
+        )
+        .bind(contact_id)
+        .bind(kind)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter()
+            .map(|r| Ok(serde_json::from_str(&r.try_get::<String, _>(0)?)?))
+            .collect()
     }
 
     /// Every message of a contact, oldest first.
@@ -549,7 +651,10 @@ impl Tx<'_> {
     ///
     /// When the database is unreachable.
     pub async fn messages(&mut self, contact_id: &str) -> Result<Vec<MessageRow>> {
-        let rows = sqlx::query(MESSAGE_SELECT).bind(contact_id).fetch_all(&mut *self.tx).await?;
+        let rows = sqlx::query(MESSAGE_SELECT)
+            .bind(contact_id)
+            .fetch_all(&mut *self.tx)
+            .await?;
         Ok(rows.iter().map(message_row).collect())
     }
 
@@ -558,7 +663,14 @@ impl Tx<'_> {
     /// # Errors
     ///
     /// When the database is unreachable.
-    pub async fn message_sent(&mut self, id: &str, sid: Option<&str>, status: &str, error_code: Option<i64>, now: i64) -> Result<()> {
+    pub async fn message_sent(
+        &mut self,
+        id: &str,
+        sid: Option<&str>,
+        status: &str,
+        error_code: Option<i64>,
+        now: i64,
+    ) -> Result<()> {
         sqlx::query("UPDATE messages SET provider_sid = $1, status = $2, error_code = $3, updated_at = $4 WHERE id = $5")
             .bind(sid)
             .bind(status)

@@ -80,7 +80,13 @@ impl Store {
                     b.max_attempts = b.max_attempts.max(attempts);
                     b.last_error = error.or(b.last_error.take());
                 }
-                None => out.push(SinkBacklog { sink, state, jobs: 1, max_attempts: attempts, last_error: error }),
+                None => out.push(SinkBacklog {
+                    sink,
+                    state,
+                    jobs: 1,
+                    max_attempts: attempts,
+                    last_error: error,
+                }),
             }
         }
         out.sort_by(|a, b| (&a.sink, &a.state).cmp(&(&b.sink, &b.state)));
@@ -118,7 +124,13 @@ impl Tx<'_> {
     /// # Errors
     ///
     /// When the database is unreachable.
-    pub async fn message_status_moved(&mut self, sid: &str, status: &str, error_code: Option<i64>, now: i64) -> Result<Option<String>> {
+    pub async fn message_status_moved(
+        &mut self,
+        sid: &str,
+        status: &str,
+        error_code: Option<i64>,
+        now: i64,
+    ) -> Result<Option<String>> {
         let row = sqlx::query("SELECT contact_id, status FROM messages WHERE provider_sid = $1")
             .bind(sid)
             .fetch_optional(&mut *self.tx)

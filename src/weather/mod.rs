@@ -44,7 +44,12 @@ impl WeatherSource {
 
     /// The weather now at the shop `(lat, lon)`. A failing service leaves
     /// the last good answer in force, with a warning in the log.
-    pub async fn current(&self, shop: (f64, f64), station: Option<&str>, now: jiff::Timestamp) -> Weather {
+    pub async fn current(
+        &self,
+        shop: (f64, f64),
+        station: Option<&str>,
+        now: jiff::Timestamp,
+    ) -> Weather {
         match self {
             WeatherSource::Unknown => Weather::default(),
             WeatherSource::Set(cell) => *cell.lock().unwrap_or_else(|e| e.into_inner()),

@@ -47,7 +47,11 @@ impl Nws {
             .connect_timeout(Duration::from_secs(2))
             .timeout(Duration::from_secs(4))
             .build()?;
-        Ok(Nws { base: base.trim_end_matches('/').to_string(), http, cache: Arc::default() })
+        Ok(Nws {
+            base: base.trim_end_matches('/').to_string(),
+            http,
+            cache: Arc::default(),
+        })
     }
 
     /// The weather at `(lat, lon)` now, from the cache when fresh.
@@ -56,17 +60,33 @@ impl Nws {
     ///
     /// When the service cannot be reached or answers something unusable;
     /// the caller falls back to what it knew.
-    pub async fn current(&self, shop: (f64, f64), station: Option<&str>, now: Timestamp) -> Result<Weather, Error> {
+    pub async fn current(
+        &self,
+        shop: (f64, f64),
+        station: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Weather, Error> {
         let point = format!("{:.4},{:.4}", shop.0, shop.1).replace(".0000", "");
-        if let Some((at, w)) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(&point) {
+        if let Some((at, w)) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&point)
+        {
             if now.duration_since(*at).abs() < FRESH {
                 return Ok(*w);
             }
         }
         let temperature = self.temperature(&point, station).await?;
         let warning = self.hurricane_warning(&point, now).await?;
-        let weather = Weather { outdoor_temp_f: temperature, hurricane_warning: warning };
-        self.cache.lock().unwrap_or_else(|e| e.into_inner()).insert(point, (now, weather));
+        let weather = Weather {
+            outdoor_temp_f: temperature,
+            hurricane_warning: warning,
+        };
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(point, (now, weather));
         Ok(weather)
     }
 
@@ -74,12 +94,21 @@ impl Nws {
     /// taken, so links in answers work against a stand-in too).
     async fn get(&self, path_or_url: &str) -> Result<Value, Error> {
         let path = match path_or_url.find("://") {
-            Some(i) => path_or_url[i + 3..].find('/').map_or("/", |j| &path_or_url[i + 3 + j..]),
+            Some(i) => path_or_url[i + 3..]
+                .find('/')
+                .map_or("/", |j| &path_or_url[i + 3 + j..]),
             None => path_or_url,
         };
-        let response = self.http.get(format!("{}{path}", self.base)).header("Accept", "application/geo+json").send().await?;
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("Accept", "application/geo+json")
+            .send()
+            .await?;
         if !response.status().is_success() {
-            return Err(Error::Status { status: response.status().as_u16() });
+            return Err(Error::Status {
+                status: response.status().as_u16(),
+            });
         }
         Ok(response.json().await?)
     }
@@ -90,7 +119,9 @@ impl Nws {
         let station = match station {
             Some(s) => s.to_string(),
             None => {
-                let list = props["observationStations"].as_str().ok_or(Error::Shape("observationStations"))?;
+                let list = props["observationStations"]
+                    .as_str()
+                    .ok_or(Error::Shape("observationStations"))?;
                 let stations = self.get(list).await?;
                 stations["features"][0]["properties"]["stationIdentifier"]
                     .as_str()
@@ -98,14 +129,20 @@ impl Nws {
                     .to_string()
             }
         };
-        let observed = self.get(&format!("/stations/{station}/observations/latest")).await?;
+        let observed = self
+            .get(&format!("/stations/{station}/observations/latest"))
+            .await?;
         if let Some(f) = fahrenheit(&observed["properties"]["temperature"]) {
             return Ok(Some(f));
         }
         // The station did not report: the current hour of the forecast.
-        let hourly = props["forecastHourly"].as_str().ok_or(Error::Shape("forecastHourly"))?;
+        let hourly = props["forecastHourly"]
+            .as_str()
+            .ok_or(Error::Shape("forecastHourly"))?;
         let forecast = self.get(hourly).await?;
-        Ok(fahrenheit(&forecast["properties"]["periods"][0]["temperature"]))
+        Ok(fahrenheit(
+            &forecast["properties"]["periods"][0]["temperature"],
+        ))
     }
 
     async fn hurricane_warning(&self, point: &str, now: Timestamp) -> Result<bool, Error> {
@@ -135,10 +172,15 @@ pub fn fahrenheit(v: &Value) -> Option<f64> {
 /// `now`, per the NWS's own fields.
 pub fn in_effect(p: &Value, now: Timestamp) -> bool {
     let event = p["event"].as_str().unwrap_or("");
-    let code = p["eventCode"]["NationalWeatherService"][0].as_str().unwrap_or("");
-    let kind = matches!(event, "Hurricane Warning" | "Tropical Storm Warning") || matches!(code, "HUW" | "TRW");
+    let code = p["eventCode"]["NationalWeatherService"][0]
+        .as_str()
+        .unwrap_or("");
+    let kind = matches!(event, "Hurricane Warning" | "Tropical Storm Warning")
+        || matches!(code, "HUW" | "TRW");
     let time = |k: &str| p[k].as_str().and_then(|t| t.parse::<Timestamp>().ok());
-    let started = time("onset").or_else(|| time("effective")).is_none_or(|t| t <= now);
+    let started = time("onset")
+        .or_else(|| time("effective"))
+        .is_none_or(|t| t <= now);
     let running = match (time("ends"), time("expires")) {
         (Some(ends), _) => now < ends,
         (None, Some(expires)) => now < expires,
@@ -158,11 +200,16 @@ mod tests {
 
     #[test]
     fn converts_at_the_tier_bounds() {
-        let c = |v: f64| fahrenheit(&serde_json::json!({"unitCode": "wmoUnit:degC", "value": v})).unwrap();
+        let c = |v: f64| {
+            fahrenheit(&serde_json::json!({"unitCode": "wmoUnit:degC", "value": v})).unwrap()
+        };
         assert!(c(-17.8) <= 0.0);
         assert!(c(-17.7) > 0.0);
         assert_eq!(fahrenheit(&serde_json::json!(28)), Some(28.0));
-        assert_eq!(fahrenheit(&serde_json::json!({"unitCode": "wmoUnit:degC", "value": null})), None);
+        assert_eq!(
+            fahrenheit(&serde_json::json!({"unitCode": "wmoUnit:degC", "value": null})),
+            None
+        );
         let observed = fixture("stations-KMSP-observations-latest.json");
         let f = fahrenheit(&observed["properties"]["temperature"]).unwrap();
         assert!((f - (-14.98)).abs() < 0.01, "{f}");
@@ -172,12 +219,22 @@ mod tests {
     fn reads_warnings_in_effect() {
         let cold = fixture("alerts-active-point-44.9778,-93.265.extreme-cold.json");
         let at: Timestamp = "2026-01-03T08:40:00Z".parse().unwrap();
-        assert!(!cold["features"].as_array().unwrap().iter().any(|f| in_effect(&f["properties"], at)));
+        assert!(!cold["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| in_effect(&f["properties"], at)));
         let hurricane = serde_json::json!({
             "event": "Hurricane Warning", "status": "Actual", "messageType": "Update",
             "onset": "2026-09-28T05:00:00-04:00", "ends": null, "expires": "2026-09-28T17:00:00-04:00"
         });
-        assert!(in_effect(&hurricane, "2026-09-28T12:00:00Z".parse().unwrap()));
-        assert!(!in_effect(&hurricane, "2026-09-29T12:00:00Z".parse().unwrap()));
+        assert!(in_effect(
+            &hurricane,
+            "2026-09-28T12:00:00Z".parse().unwrap()
+        ));
+        assert!(!in_effect(
+            &hurricane,
+            "2026-09-29T12:00:00Z".parse().unwrap()
+        ));
     }
 }

@@ -42,7 +42,11 @@ impl WeatherStandIn {
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Ok(WeatherStandIn { base_url, now, task })
+        Ok(WeatherStandIn {
+            base_url,
+            now,
+            task,
+        })
     }
 
     /// Sets the weather every shop sees from now on.
@@ -71,12 +75,16 @@ async fn points(Path(point): Path<String>) -> Json<Value> {
 
 async fn observation(state: Shared, Path(_id): Path<String>) -> Json<Value> {
     let value = read(&state).outdoor_temp_f.map(|f| (f - 32.0) * 5.0 / 9.0);
-    Json(json!({"properties": {"temperature": {"unitCode": "wmoUnit:degC", "value": value, "qualityControl": "V"}}}))
+    Json(
+        json!({"properties": {"temperature": {"unitCode": "wmoUnit:degC", "value": value, "qualityControl": "V"}}}),
+    )
 }
 
 async fn hourly(state: Shared, Path((_o, _g)): Path<(String, String)>) -> Json<Value> {
     let value = read(&state).outdoor_temp_f;
-    Json(json!({"properties": {"periods": [{"number": 1, "temperature": value, "temperatureUnit": "F"}]}}))
+    Json(
+        json!({"properties": {"periods": [{"number": 1, "temperature": value, "temperatureUnit": "F"}]}}),
+    )
 }
 
 async fn alerts(state: Shared) -> Json<Value> {

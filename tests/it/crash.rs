@@ -55,7 +55,10 @@ impl Serve {
             .expect("the nightdesk binary starts");
         let health = format!("{}/healthz", self.base());
         for _ in 0..200 {
-            if reqwest::get(&health).await.is_ok_and(|r| r.status().is_success()) {
+            if reqwest::get(&health)
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
                 return child;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -73,7 +76,11 @@ fn kill(child: &Mutex<Option<Child>>) {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Posts the `completed` status Twilio sends when a call ends, for a call
@@ -101,11 +108,17 @@ async fn completed(base: &str, call_sid: &str, entry: &Entry) {
         .send()
         .await
         .expect("the restarted server answers");
-    assert!(response.status().is_success(), "status callback: {}", response.status());
+    assert!(
+        response.status().is_success(),
+        "status callback: {}",
+        response.status()
+    );
 }
 
 async fn open_store(dir: &Path) -> Store {
-    Store::open_data_dir(dir).await.expect("the server's SQLite file opens")
+    Store::open_data_dir(dir)
+        .await
+        .expect("the server's SQLite file opens")
 }
 
 /// Waits until no text or call job is queued or running.
@@ -128,32 +141,49 @@ async fn sigkill_mid_replay_loses_no_call_and_texts_no_technician_twice() {
     let twilio = StandIn::start(ACCOUNT_SID, TOKEN).await.unwrap();
     let weather = WeatherStandIn::start().await.unwrap();
     let data = tempfile::tempdir().unwrap();
-    let serve = Serve { port: free_port(), data: data.path().to_path_buf(), twilio: twilio.base_url(), weather: weather.base_url.clone() };
+    let serve = Serve {
+        port: free_port(),
+        data: data.path().to_path_buf(),
+        twilio: twilio.base_url(),
+        weather: weather.base_url.clone(),
+    };
     let child = Arc::new(Mutex::new(Some(serve.start().await)));
     let caller = Caller::new(&serve.base(), ACCOUNT_SID, TOKEN);
 
-    let calls: Vec<Entry> = corpus().into_iter().filter(|e| e.channel == Channel::Voice).take(50).collect();
+    let calls: Vec<Entry> = corpus()
+        .into_iter()
+        .filter(|e| e.channel == Channel::Voice)
+        .take(50)
+        .collect();
     assert_eq!(calls.len(), 50);
     let (after_close, mid_dialog) = (17, 33);
     let mut call_sids: Vec<String> = Vec::new();
     let mut cut_off = None;
 
     for (i, entry) in calls.iter().enumerate() {
-        weather.set(Weather { outdoor_temp_f: entry.context.outdoor_temp_f, hurricane_warning: entry.context.hurricane_warning });
+        weather.set(Weather {
+            outdoor_temp_f: entry.context.outdoor_temp_f,
+            hurricane_warning: entry.context.hurricane_warning,
+        });
         let mut asked = 0;
         let mut contact = None;
         let mut reply = |p: &Prompt| {
             asked += 1;
             if contact.is_none() {
-                contact = url::Url::parse(&p.action_url)
-                    .ok()
-                    .and_then(|u| u.query_pairs().find(|(k, _)| k == "contact").map(|(_, v)| v.into_owned()));
+                contact = url::Url::parse(&p.action_url).ok().and_then(|u| {
+                    u.query_pairs()
+                        .find(|(k, _)| k == "contact")
+                        .map(|(_, v)| v.into_owned())
+                });
             }
             if i == mid_dialog && asked == 3 {
                 kill(&child);
             }
             match p.slot.as_deref() {
-                Some(slot) => Reply::Speech { text: answer(entry, slot), confidence: 0.92 },
+                Some(slot) => Reply::Speech {
+                    text: answer(entry, slot),
+                    confidence: 0.92,
+                },
                 None => Reply::HangUp,
             }
         };
@@ -166,7 +196,11 @@ async fn sigkill_mid_replay_loses_no_call_and_texts_no_technician_twice() {
                 *child.lock().unwrap() = Some(serve.start().await);
                 let contact = contact.expect("the dialog named its contact");
                 let store = open_store(data.path()).await;
-                let row = store.contact(&contact).await.unwrap().expect("the cut-off call was stored before the crash");
+                let row = store
+                    .contact(&contact)
+                    .await
+                    .unwrap()
+                    .expect("the cut-off call was stored before the crash");
                 let sid = row.call_sid.expect("a call's contact keeps its CallSid");
                 completed(&serve.base(), &sid, entry).await;
                 call_sids.push(sid.clone());
@@ -206,13 +240,30 @@ async fn sigkill_mid_replay_loses_no_call_and_texts_no_technician_twice() {
         .fetch_all(store.pool())
         .await
         .unwrap();
-    let twice: Vec<String> = rows.iter().filter(|r| r.get::<i64, _>(2) > 1).map(|r| r.get::<String, _>(0)).collect();
-    assert!(twice.is_empty(), "technicians texted twice for contacts {twice:?}");
-    assert!(!rows.is_empty(), "no technician was texted: the replay proves nothing");
+    let twice: Vec<String> = rows
+        .iter()
+        .filter(|r| r.get::<i64, _>(2) > 1)
+        .map(|r| r.get::<String, _>(0))
+        .collect();
+    assert!(
+        twice.is_empty(),
+        "technicians texted twice for contacts {twice:?}"
+    );
+    assert!(
+        !rows.is_empty(),
+        "no technician was texted: the replay proves nothing"
+    );
     let mut bodies: HashMap<(String, String), usize> = HashMap::new();
     for m in twilio.messages() {
         *bodies.entry((m.to.clone(), m.body.clone())).or_default() += 1;
     }
-    let repeated: Vec<_> = bodies.iter().filter(|(_, n)| **n > 1).map(|((to, body), n)| format!("{to} x{n}: {body}")).collect();
-    assert!(repeated.is_empty(), "the same text reached Twilio twice: {repeated:?}");
+    let repeated: Vec<_> = bodies
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|((to, body), n)| format!("{to} x{n}: {body}"))
+        .collect();
+    assert!(
+        repeated.is_empty(),
+        "the same text reached Twilio twice: {repeated:?}"
+    );
 }

@@ -15,7 +15,12 @@ const BIRCHLINE: &str = "+16125550100";
 const OWNER: &str = "+16125550101";
 
 async fn receipt_of(s: &Server, contact: &str) -> Value {
-    let body = s.store().receipt(contact).await.unwrap().unwrap_or_else(|| panic!("{contact} has no receipt"));
+    let body = s
+        .store()
+        .receipt(contact)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("{contact} has no receipt"));
     serde_json::from_str(&body).unwrap()
 }
 
@@ -36,13 +41,25 @@ async fn settle(s: &Server, contact: &str) {
 async fn leave_voicemail(s: &Server, from: &str, voicemail: &str) -> String {
     let mut reply = |p: &Prompt| {
         if p.input == "record" {
-            Reply::Speech { text: voicemail.to_string(), confidence: 0.9 }
+            Reply::Speech {
+                text: voicemail.to_string(),
+                confidence: 0.9,
+            }
         } else {
             Reply::Silence
         }
     };
-    let t = s.harness.caller.call(from, BIRCHLINE, &mut reply).await.expect("the call runs");
-    s.store().contact_of_call(&t.call_sid).await.unwrap().expect("the call is a contact")
+    let t = s
+        .harness
+        .caller
+        .call(from, BIRCHLINE, &mut reply)
+        .await
+        .expect("the call runs");
+    s.store()
+        .contact_of_call(&t.call_sid)
+        .await
+        .unwrap()
+        .expect("the call is a contact")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -53,11 +70,22 @@ async fn a_voicemail_without_transcription_goes_to_the_owner_with_its_recording(
 
     let r = receipt_of(&s, &contact).await;
     assert_eq!(r["lane"], "human", "{r:#}");
-    let recording = r["issue"]["recording"].as_str().expect("the receipt keeps the recording");
+    let recording = r["issue"]["recording"]
+        .as_str()
+        .expect("the receipt keeps the recording");
     assert!(recording.contains("/Recordings/RE"), "{recording}");
-    let to_owner: Vec<_> = s.harness.standin.messages().into_iter().filter(|m| m.to == OWNER).collect();
+    let to_owner: Vec<_> = s
+        .harness
+        .standin
+        .messages()
+        .into_iter()
+        .filter(|m| m.to == OWNER)
+        .collect();
     assert!(!to_owner.is_empty(), "the owner was not told");
-    assert!(to_owner.iter().any(|m| m.body.contains(recording)), "the owner's text lacks the recording: {to_owner:?}");
+    assert!(
+        to_owner.iter().any(|m| m.body.contains(recording)),
+        "the owner's text lacks the recording: {to_owner:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -66,27 +94,53 @@ async fn an_emergency_voicemail_alerts_the_technician_with_the_recording() {
     // The corpus's emergency voicemails, by their labels.
     let cases: Vec<_> = corpus()
         .into_iter()
-        .filter(|e| e.channel == Channel::Voicemail && e.expect.as_ref().is_some_and(|x| x.lane.as_deref() == Some("emergency")))
+        .filter(|e| {
+            e.channel == Channel::Voicemail
+                && e.expect
+                    .as_ref()
+                    .is_some_and(|x| x.lane.as_deref() == Some("emergency"))
+        })
         .collect();
     assert!(!cases.is_empty());
     for entry in &cases {
         let out = s.harness.play(entry).await.unwrap().expect("replayed");
         assert_eq!(out.lane.as_deref(), Some("emergency"), "{}", entry.id);
         let tech = out.alert_to.clone().expect("a first alert");
-        let contact = s.store().latest_contact_of(&entry.from).await.unwrap().unwrap();
+        let contact = s
+            .store()
+            .latest_contact_of(&entry.from)
+            .await
+            .unwrap()
+            .unwrap();
         settle(&s, &contact).await;
         let r = receipt_of(&s, &contact).await;
-        let recording = r["issue"]["recording"].as_str().expect("the recording").to_string();
-        let alert = s.harness.standin.messages().into_iter().find(|m| m.to == tech && m.body.starts_with("EMERGENCY"));
+        let recording = r["issue"]["recording"]
+            .as_str()
+            .expect("the recording")
+            .to_string();
+        let alert = s
+            .harness
+            .standin
+            .messages()
+            .into_iter()
+            .find(|m| m.to == tech && m.body.starts_with("EMERGENCY"));
         let alert = alert.unwrap_or_else(|| panic!("{}: no alert to {tech}", entry.id));
-        assert!(alert.body.contains(&recording), "{}: the alert lacks the recording: {}", entry.id, alert.body);
+        assert!(
+            alert.body.contains(&recording),
+            "{}: the alert lacks the recording: {}",
+            entry.id,
+            alert.body
+        );
     }
 }
 
 /// Posts a form to Birchline's endpoint from `from` (a loopback address).
 async fn post_form(s: &Server, from: IpAddr, form: &Value) -> (u16, Value) {
     let id = s.harness.app.config.business(BIRCHLINE).unwrap().id.clone();
-    let client = reqwest::Client::builder().local_address(from).build().unwrap();
+    let client = reqwest::Client::builder()
+        .local_address(from)
+        .build()
+        .unwrap();
     let response = client
         .post(s.url(&format!("/forms/{id}")))
         .header("Origin", "https://birchline.example")
@@ -110,7 +164,10 @@ async fn a_form_with_script_in_every_field_is_refused_or_kept_as_text() {
     let (status, body) = post_form(&s, at, &every).await;
     assert_eq!(status, 422, "{body}");
     for field in ["phone", "zip", "email"] {
-        assert!(body["errors"][field].is_string(), "{field} not named: {body}");
+        assert!(
+            body["errors"][field].is_string(),
+            "{field} not named: {body}"
+        );
     }
     assert_eq!(count(s.store(), "contacts").await, 0);
 
@@ -122,18 +179,39 @@ async fn a_form_with_script_in_every_field_is_refused_or_kept_as_text() {
     let contact = body["id"].as_str().unwrap().to_string();
     settle(&s, &contact).await;
     let r = receipt_of(&s, &contact).await;
-    let words: Vec<String> = r["issue"]["words"].as_array().unwrap().iter().map(|w| w[1].as_str().unwrap().to_string()).collect();
-    assert!(words.iter().any(|w| w.contains(SCRIPT)), "the words were altered: {words:?}");
+    let words: Vec<String> = r["issue"]["words"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w[1].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        words.iter().any(|w| w.contains(SCRIPT)),
+        "the words were altered: {words:?}"
+    );
     assert_eq!(r["channel"], "web_form");
-    let confirm = s.harness.standin.messages().into_iter().find(|m| m.to == "+16125550183").expect("a confirmation text");
+    let confirm = s
+        .harness
+        .standin
+        .messages()
+        .into_iter()
+        .find(|m| m.to == "+16125550183")
+        .expect("a confirmation text");
     assert!(!confirm.body.contains("<script>"), "{}", confirm.body);
 
     // The browser's form post gets an HTML answer that echoes nothing.
     let id = s.harness.app.config.business(BIRCHLINE).unwrap().id.clone();
-    let client = reqwest::Client::builder().local_address(at).build().unwrap();
+    let client = reqwest::Client::builder()
+        .local_address(at)
+        .build()
+        .unwrap();
     let html = client
         .post(s.url(&format!("/forms/{id}")))
-        .form(&[("name", SCRIPT), ("phone", "612 555 0184"), ("message", SCRIPT)])
+        .form(&[
+            ("name", SCRIPT),
+            ("phone", "612 555 0184"),
+            ("message", SCRIPT),
+        ])
         .send()
         .await
         .unwrap()
@@ -159,11 +237,15 @@ async fn a_form_flood_from_one_address_is_limited_and_others_still_get_in() {
 
     let real = json!({"name": "Ana", "phone": "612-555-0199", "message": "the furnace quit and it's ten below"});
     let (status, body) = post_form(&s, neighbour, &real).await;
-    assert_eq!(status, 201, "another address is not held up by the flood: {body}");
+    assert_eq!(
+        status, 201,
+        "another address is not held up by the flood: {body}"
+    );
     assert_eq!(count(s.store(), "contacts").await, 6);
 
     // The honeypot: answered as if received, stored nowhere.
-    let bot = json!({"phone": "6125550198", "message": "cheap seo", "website": "http://spam.example"});
+    let bot =
+        json!({"phone": "6125550198", "message": "cheap seo", "website": "http://spam.example"});
     let (status, _) = post_form(&s, neighbour, &bot).await;
     assert_eq!(status, 202);
     assert_eq!(count(s.store(), "contacts").await, 6);
@@ -179,7 +261,15 @@ async fn an_mms_with_two_photos_is_kept_with_the_receipt() {
 
     // During a text conversation: the photos come with the first message.
     let from = "+16125550185";
-    h.caller.text(from, BIRCHLINE, "water is pouring through the kitchen ceiling", vec![PHOTO_A.into(), PHOTO_B.into()]).await.unwrap();
+    h.caller
+        .text(
+            from,
+            BIRCHLINE,
+            "water is pouring through the kitchen ceiling",
+            vec![PHOTO_A.into(), PHOTO_B.into()],
+        )
+        .await
+        .unwrap();
     let contact = s.store().latest_contact_of(from).await.unwrap().unwrap();
     let state = s.store().contact(&contact).await.unwrap().unwrap().state;
     let c: Value = serde_json::from_str(&state).unwrap();
@@ -189,18 +279,49 @@ async fn an_mms_with_two_photos_is_kept_with_the_receipt() {
     // the person it alerted gets the links.
     let entry = corpus()
         .into_iter()
-        .find(|e| e.channel == Channel::Voice && e.expect.as_ref().is_some_and(|x| x.lane.as_deref() == Some("emergency")))
+        .find(|e| {
+            e.channel == Channel::Voice
+                && e.expect
+                    .as_ref()
+                    .is_some_and(|x| x.lane.as_deref() == Some("emergency"))
+        })
         .unwrap();
     let out = h.play(&entry).await.unwrap().unwrap();
     let tech = out.alert_to.clone().unwrap();
-    let contact = s.store().latest_contact_of(&entry.from).await.unwrap().unwrap();
+    let contact = s
+        .store()
+        .latest_contact_of(&entry.from)
+        .await
+        .unwrap()
+        .unwrap();
     settle(&s, &contact).await;
-    let reply = h.caller.text(&entry.from, BIRCHLINE, "", vec![PHOTO_A.into(), PHOTO_B.into()]).await.unwrap();
+    let reply = h
+        .caller
+        .text(
+            &entry.from,
+            BIRCHLINE,
+            "",
+            vec![PHOTO_A.into(), PHOTO_B.into()],
+        )
+        .await
+        .unwrap();
     assert!(reply.contains("photos"), "{reply}");
-    assert_eq!(s.store().latest_contact_of(&entry.from).await.unwrap().unwrap(), contact, "the photos made a new contact");
+    assert_eq!(
+        s.store()
+            .latest_contact_of(&entry.from)
+            .await
+            .unwrap()
+            .unwrap(),
+        contact,
+        "the photos made a new contact"
+    );
     settle(&s, &contact).await;
     let r = receipt_of(&s, &contact).await;
     assert_eq!(r["issue"]["photos"], json!([PHOTO_A, PHOTO_B]), "{r:#}");
-    let told = h.standin.messages().into_iter().any(|m| m.to == tech && m.body.contains(PHOTO_A) && m.body.contains(PHOTO_B));
+    let told = h
+        .standin
+        .messages()
+        .into_iter()
+        .any(|m| m.to == tech && m.body.contains(PHOTO_A) && m.body.contains(PHOTO_B));
     assert!(told, "the technician did not get the photo links");
 }

@@ -22,8 +22,9 @@ pub const SHARED_DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/da
 /// A file of `../shared/data`, e.g. `calls/calls.jsonl`.
 pub fn shared(relative: &str) -> String {
     let path = format!("{SHARED_DATA}/{relative}");
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("fixture {path} is unreadable ({e}); ../shared must sit beside the repository"))
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!("fixture {path} is unreadable ({e}); ../shared must sit beside the repository")
+    })
 }
 
 /// Every case of the labelled call corpus, in file order.
@@ -38,7 +39,12 @@ pub fn answer(entry: &Entry, slot: &str) -> String {
     if slot == OPENING {
         return entry.opening.clone();
     }
-    entry.answers.get(slot).and_then(|v| v.as_str()).unwrap_or("i don't know").to_string()
+    entry
+        .answers
+        .get(slot)
+        .and_then(|v| v.as_str())
+        .unwrap_or("i don't know")
+        .to_string()
 }
 
 /// A server with its stand-ins, on a fresh SQLite file in a temp dir that
@@ -52,7 +58,9 @@ pub struct Server {
 impl Server {
     pub async fn start() -> Server {
         let dir = tempfile::tempdir().expect("a temp dir");
-        let harness = Harness::start(Arc::new(Config::embedded()), dir.path(), None).await.expect("the harness starts");
+        let harness = Harness::start(Arc::new(Config::embedded()), dir.path(), None)
+            .await
+            .expect("the harness starts");
         Server { harness, _dir: dir }
     }
 
@@ -85,10 +93,18 @@ pub struct Answer {
 
 /// Posts a form body as Twilio does, with `signature` when given and
 /// `headers` besides.
-pub async fn post(url: &str, body: impl Into<reqwest::Body>, signature: Option<&str>, headers: &[(&str, &str)]) -> Answer {
+pub async fn post(
+    url: &str,
+    body: impl Into<reqwest::Body>,
+    signature: Option<&str>,
+    headers: &[(&str, &str)],
+) -> Answer {
     let mut request = reqwest::Client::new()
         .post(url)
-        .header("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+        .header(
+            "Content-Type",
+            "application/x-www-form-urlencoded; charset=utf-8",
+        )
         .header("User-Agent", "TwilioProxy/1.1")
         .body(body);
     if let Some(signature) = signature {
@@ -97,11 +113,23 @@ pub async fn post(url: &str, body: impl Into<reqwest::Body>, signature: Option<&
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let response = request.send().await.unwrap_or_else(|e| panic!("POST {url}: {e}"));
+    let response = request
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("POST {url}: {e}"));
     let status = response.status().as_u16();
-    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     let body = response.text().await.expect("a readable answer");
-    Answer { status, content_type, body }
+    Answer {
+        status,
+        content_type,
+        body,
+    }
 }
 
 /// A form with the value of `name` replaced, re-encoded.
@@ -120,7 +148,10 @@ pub fn with_param(form: &str, name: &str, value: &str) -> String {
 
 /// Rows in one of the store's tables.
 pub async fn count(store: &Store, table: &str) -> i64 {
-    let row = sqlx::query(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(store.pool()).await.expect("a count");
+    let row = sqlx::query(&format!("SELECT COUNT(*) FROM {table}"))
+        .fetch_one(store.pool())
+        .await
+        .expect("a count");
     row.try_get::<i64, _>(0).expect("an integer count")
 }
 
@@ -136,7 +167,10 @@ pub struct Node {
 
 impl Node {
     pub fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// This element and every element under it, depth first.
@@ -161,7 +195,10 @@ pub fn parse_xml(xml: &str) -> Result<Node, String> {
         None => roots.push(node),
     };
     loop {
-        match reader.read_event().map_err(|e| format!("at byte {}: {e}", reader.buffer_position()))? {
+        match reader
+            .read_event()
+            .map_err(|e| format!("at byte {}: {e}", reader.buffer_position()))?
+        {
             Event::Start(start) => open.push(node(&start)?),
             Event::Empty(start) => {
                 let n = node(&start)?;
@@ -188,7 +225,10 @@ pub fn parse_xml(xml: &str) -> Result<Node, String> {
                         .ok_or_else(|| format!("unknown entity &{name};"))?
                         .to_string(),
                 };
-                open.last_mut().ok_or("an entity outside the root")?.text.push_str(&resolved);
+                open.last_mut()
+                    .ok_or("an entity outside the root")?
+                    .text
+                    .push_str(&resolved);
             }
             Event::CData(_) => return Err("CDATA in TwiML".into()),
             Event::Eof => break,
@@ -208,16 +248,26 @@ fn node(start: &BytesStart<'_>) -> Result<Node, String> {
     let mut attrs = Vec::new();
     for attr in start.attributes().with_checks(true) {
         let attr = attr.map_err(|e| e.to_string())?;
-        let value = attr.normalized_value(XmlVersion::Implicit1_0).map_err(|e| e.to_string())?;
+        let value = attr
+            .normalized_value(XmlVersion::Implicit1_0)
+            .map_err(|e| e.to_string())?;
         attrs.push((attr.key.as_ref().to_string(), value.into_owned()));
     }
-    Ok(Node { name: start.name().as_ref().to_string(), attrs, ..Node::default() })
+    Ok(Node {
+        name: start.name().as_ref().to_string(),
+        attrs,
+        ..Node::default()
+    })
 }
 
 /// The text of the `<Message>` of an SMS reply, empty when there is none.
 pub fn message_text(xml: &str) -> String {
     let root = parse_xml(xml).unwrap_or_else(|e| panic!("SMS reply is not XML ({e}): {xml}"));
-    root.children.iter().find(|c| c.name == "Message").map(|m| m.text.clone()).unwrap_or_default()
+    root.children
+        .iter()
+        .find(|c| c.name == "Message")
+        .map(|m| m.text.clone())
+        .unwrap_or_default()
 }
 
 /// A fresh database on the machine's PostgreSQL server (trust auth, user
@@ -225,9 +275,15 @@ pub fn message_text(xml: &str) -> String {
 /// `prefix` and a random suffix.
 pub async fn fresh_postgres(prefix: &str) -> String {
     use sqlx::{Connection, Executor};
-    let base = std::env::var("NIGHTDESK_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    let base = std::env::var("NIGHTDESK_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
     let name = format!("{prefix}_{:016x}", rand::random::<u64>());
-    let mut admin = sqlx::PgConnection::connect(&format!("{base}/postgres")).await.expect("PostgreSQL is running (see .ci/run)");
-    admin.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("a database per test");
+    let mut admin = sqlx::PgConnection::connect(&format!("{base}/postgres"))
+        .await
+        .expect("PostgreSQL is running (see .ci/run)");
+    admin
+        .execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .expect("a database per test");
     format!("{base}/{name}")
 }

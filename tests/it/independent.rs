@@ -35,7 +35,14 @@ except urllib.error.HTTPError as e:
 
 fn python(token: &str, url: &str, body: &str, tamper: bool) -> (u16, String) {
     let out = Command::new("python3")
-        .args(["-c", SCRIPT, token, url, body, if tamper { "yes" } else { "no" }])
+        .args([
+            "-c",
+            SCRIPT,
+            token,
+            url,
+            body,
+            if tamper { "yes" } else { "no" },
+        ])
         .output()
         .expect("python3 runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -45,38 +52,61 @@ fn python(token: &str, url: &str, body: &str, tamper: bool) -> (u16, String) {
     );
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let (status, rest) = stdout.split_once('\n').unwrap_or((&stdout, ""));
-    (status.trim().parse().expect("a status line"), rest.to_string())
+    (
+        status.trim().parse().expect("a status line"),
+        rest.to_string(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twilios_python_library_signs_a_call_the_server_takes() {
     let s = Server::start().await;
-    let body = with_param(&shared("twilio/webhooks/voice-incoming-call.form"), "To", "+16125550100");
+    let body = with_param(
+        &shared("twilio/webhooks/voice-incoming-call.form"),
+        "To",
+        "+16125550100",
+    );
     let url = s.url("/twilio/voice");
     let token = s.token().to_string();
 
     let (forged, _) = {
         let (url, body, token) = (url.clone(), body.clone(), token.clone());
-        tokio::task::spawn_blocking(move || python(&token, &url, &body, true)).await.unwrap()
+        tokio::task::spawn_blocking(move || python(&token, &url, &body, true))
+            .await
+            .unwrap()
     };
-    assert_eq!(forged, 403, "a one-byte change after signing must be refused");
+    assert_eq!(
+        forged, 403,
+        "a one-byte change after signing must be refused"
+    );
     assert_eq!(count(s.store(), "contacts").await, 0);
 
-    let (status, xml) = tokio::task::spawn_blocking(move || python(&token, &url, &body, false)).await.unwrap();
+    let (status, xml) = tokio::task::spawn_blocking(move || python(&token, &url, &body, false))
+        .await
+        .unwrap();
     assert_eq!(status, 200, "{xml}");
     let root = parse_xml(&xml).unwrap_or_else(|e| panic!("{e}: {xml}"));
     assert_eq!(root.name, "Response");
-    assert!(root.walk().iter().any(|n| n.name == "Gather"), "the greeting asks a question: {xml}");
+    assert!(
+        root.walk().iter().any(|n| n.name == "Gather"),
+        "the greeting asks a question: {xml}"
+    );
     assert_eq!(count(s.store(), "contacts").await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twilios_python_library_signs_a_text_the_server_takes() {
     let s = Server::start().await;
-    let body = with_param(&shared("twilio/webhooks/sms-incoming.form"), "To", "+16125550100");
+    let body = with_param(
+        &shared("twilio/webhooks/sms-incoming.form"),
+        "To",
+        "+16125550100",
+    );
     let url = s.url("/twilio/sms");
     let token = s.token().to_string();
-    let (status, xml) = tokio::task::spawn_blocking(move || python(&token, &url, &body, false)).await.unwrap();
+    let (status, xml) = tokio::task::spawn_blocking(move || python(&token, &url, &body, false))
+        .await
+        .unwrap();
     assert_eq!(status, 200, "{xml}");
     let root = parse_xml(&xml).unwrap_or_else(|e| panic!("{e}: {xml}"));
     assert_eq!(root.name, "Response");

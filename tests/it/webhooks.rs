@@ -23,7 +23,12 @@ fn fixture(name: &str, to: &str, from: &str) -> String {
 /// Rows in the tables a webhook may write.
 async fn footprint(s: &Server) -> [i64; 4] {
     let store = s.store();
-    [count(store, "webhooks").await, count(store, "contacts").await, count(store, "events").await, count(store, "jobs").await]
+    [
+        count(store, "webhooks").await,
+        count(store, "contacts").await,
+        count(store, "events").await,
+        count(store, "jobs").await,
+    ]
 }
 
 #[tokio::test]
@@ -39,7 +44,13 @@ async fn a_missing_forged_or_altered_signature_is_refused_and_changes_nothing() 
 
     // Twilio's own fixture signature was made with another account's
     // token for another URL: it must not pass here.
-    let theirs = post(&url, body.clone(), Some("zwUDXzJgYqTF0b33hzsws1jKi2Q="), &[]).await;
+    let theirs = post(
+        &url,
+        body.clone(),
+        Some("zwUDXzJgYqTF0b33hzsws1jKi2Q="),
+        &[],
+    )
+    .await;
     assert_eq!(theirs.status, 403);
 
     // One byte of the body changed after signing.
@@ -51,12 +62,22 @@ async fn a_missing_forged_or_altered_signature_is_refused_and_changes_nothing() 
     let elsewhere = post(&s.url("/twilio/sms"), body.clone(), Some(&good), &[]).await;
     assert_eq!(elsewhere.status, 403);
 
-    assert_eq!(footprint(&s).await, before, "a refused webhook wrote something");
-    assert!(!unsigned.body.contains("CA82d00ab906"), "the refusal echoes the request");
+    assert_eq!(
+        footprint(&s).await,
+        before,
+        "a refused webhook wrote something"
+    );
+    assert!(
+        !unsigned.body.contains("CA82d00ab906"),
+        "the refusal echoes the request"
+    );
 
     let accepted = post(&url, body, Some(&good), &[]).await;
     assert_eq!(accepted.status, 200, "{accepted:?}");
-    assert!(accepted.content_type.starts_with("text/xml"), "{accepted:?}");
+    assert!(
+        accepted.content_type.starts_with("text/xml"),
+        "{accepted:?}"
+    );
 }
 
 #[tokio::test]
@@ -69,7 +90,13 @@ async fn a_malformed_webhook_gets_400_and_changes_nothing() {
     let pairs: Vec<(String, String)> = nightdesk::twilio::parse_form(body.as_bytes()).unwrap();
     let without: Vec<_> = pairs.into_iter().filter(|(k, _)| k != "CallSid").collect();
     let body = serde_urlencoded::to_string(&without).unwrap();
-    let answer = post(&s.url("/twilio/voice"), body.clone(), Some(&s.sign("/twilio/voice", &body)), &[]).await;
+    let answer = post(
+        &s.url("/twilio/voice"),
+        body.clone(),
+        Some(&s.sign("/twilio/voice", &body)),
+        &[],
+    )
+    .await;
     assert_eq!(answer.status, 400, "{answer:?}");
     assert_eq!(answer.body, "bad request", "no internals in the answer");
 
@@ -93,16 +120,32 @@ async fn an_unknown_called_number_gets_a_short_answer_and_nothing_is_stored() {
     let s = Server::start().await;
     // The fixtures call an Austin number that no bundled business owns.
     let body = shared("twilio/webhooks/voice-incoming-call.form");
-    let answer = post(&s.url("/twilio/voice"), body.clone(), Some(&s.sign("/twilio/voice", &body)), &[]).await;
+    let answer = post(
+        &s.url("/twilio/voice"),
+        body.clone(),
+        Some(&s.sign("/twilio/voice", &body)),
+        &[],
+    )
+    .await;
     assert_eq!(answer.status, 200, "{answer:?}");
     let root = parse_xml(&answer.body).unwrap();
     let verbs: Vec<&str> = root.children.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(verbs, ["Say", "Hangup"], "{}", answer.body);
 
     let sms = shared("twilio/webhooks/sms-incoming.form");
-    let answer = post(&s.url("/twilio/sms"), sms.clone(), Some(&s.sign("/twilio/sms", &sms)), &[]).await;
+    let answer = post(
+        &s.url("/twilio/sms"),
+        sms.clone(),
+        Some(&s.sign("/twilio/sms", &sms)),
+        &[],
+    )
+    .await;
     assert_eq!(answer.status, 200);
-    assert!(parse_xml(&answer.body).unwrap().children.is_empty(), "no reply to a stranger's text: {}", answer.body);
+    assert!(
+        parse_xml(&answer.body).unwrap().children.is_empty(),
+        "no reply to a stranger's text: {}",
+        answer.body
+    );
     assert_eq!(count(s.store(), "contacts").await, 0);
     assert_eq!(count(s.store(), "jobs").await, 0);
 }
@@ -121,20 +164,43 @@ async fn a_retried_webhook_gets_the_same_answer_and_counts_once() {
     // The first question's action, answered twice, as Twilio retries on a
     // timeout (with its idempotency token).
     let root = parse_xml(&first.body).unwrap();
-    let gather = root.walk().into_iter().find(|n| n.name == "Gather").expect("the greeting asks").clone();
+    let gather = root
+        .walk()
+        .into_iter()
+        .find(|n| n.name == "Gather")
+        .expect("the greeting asks")
+        .clone();
     let action = gather.attr("action").expect("an action URL");
-    let path = action.strip_prefix(&s.url("")).unwrap_or(action).to_string();
-    let turn = with_param(&shared("twilio/webhooks/voice-gather-speech.form"), "To", BIRCHLINE);
+    let path = action
+        .strip_prefix(&s.url(""))
+        .unwrap_or(action)
+        .to_string();
+    let turn = with_param(
+        &shared("twilio/webhooks/voice-gather-speech.form"),
+        "To",
+        BIRCHLINE,
+    );
     let turn = with_param(&turn, "From", CALLER);
-    let turn = with_param(&turn, "SpeechResult", "the furnace quit and it's fifteen below");
+    let turn = with_param(
+        &turn,
+        "SpeechResult",
+        "the furnace quit and it's fifteen below",
+    );
     let sig = s.sign(&path, &turn);
-    let token = [("I-Twilio-Idempotency-Token", "d5f4a1e0-7c1b-4c2e-9f0a-3b6e2d9c8a71")];
+    let token = [(
+        "I-Twilio-Idempotency-Token",
+        "d5f4a1e0-7c1b-4c2e-9f0a-3b6e2d9c8a71",
+    )];
     let a = post(&s.url(&path), turn.clone(), Some(&sig), &token).await;
     let events = count(s.store(), "events").await;
     let b = post(&s.url(&path), turn.clone(), Some(&sig), &token).await;
     assert_eq!((a.status, b.status), (200, 200), "{a:?}");
     assert_eq!(a.body, b.body);
-    assert_eq!(count(s.store(), "events").await, events, "the retried turn advanced the dialog again");
+    assert_eq!(
+        count(s.store(), "events").await,
+        events,
+        "the retried turn advanced the dialog again"
+    );
 
     // A text retried with the same MessageSid: one contact, one reply.
     let text = fixture("sms-incoming.form", BIRCHLINE, "+16125550178");
@@ -159,28 +225,76 @@ const DOCUMENTED: &[(&str, &[&str])] = &[
     (
         "Gather",
         &[
-            "action", "method", "input", "timeout", "speechTimeout", "numDigits", "finishOnKey", "language", "hints",
-            "profanityFilter", "actionOnEmptyResult", "speechModel", "enhanced", "partialResultCallback",
-            "partialResultCallbackMethod", "bargeIn", "debug", "actionOnEmptyResult",
+            "action",
+            "method",
+            "input",
+            "timeout",
+            "speechTimeout",
+            "numDigits",
+            "finishOnKey",
+            "language",
+            "hints",
+            "profanityFilter",
+            "actionOnEmptyResult",
+            "speechModel",
+            "enhanced",
+            "partialResultCallback",
+            "partialResultCallbackMethod",
+            "bargeIn",
+            "debug",
+            "actionOnEmptyResult",
         ],
     ),
     (
         "Record",
         &[
-            "action", "method", "timeout", "finishOnKey", "maxLength", "playBeep", "trim", "transcribe",
-            "transcribeCallback", "recordingStatusCallback", "recordingStatusCallbackMethod",
-            "recordingStatusCallbackEvent", "recordingChannels",
+            "action",
+            "method",
+            "timeout",
+            "finishOnKey",
+            "maxLength",
+            "playBeep",
+            "trim",
+            "transcribe",
+            "transcribeCallback",
+            "recordingStatusCallback",
+            "recordingStatusCallbackMethod",
+            "recordingStatusCallbackEvent",
+            "recordingChannels",
         ],
     ),
     (
         "Dial",
         &[
-            "action", "method", "timeout", "callerId", "record", "hangupOnStar", "timeLimit", "answerOnBridge",
-            "ringTone", "recordingStatusCallback", "recordingStatusCallbackMethod", "trim",
+            "action",
+            "method",
+            "timeout",
+            "callerId",
+            "record",
+            "hangupOnStar",
+            "timeLimit",
+            "answerOnBridge",
+            "ringTone",
+            "recordingStatusCallback",
+            "recordingStatusCallbackMethod",
+            "trim",
         ],
     ),
-    ("Number", &["url", "method", "sendDigits", "statusCallback", "statusCallbackEvent", "statusCallbackMethod"]),
-    ("Message", &["to", "from", "action", "method", "statusCallback"]),
+    (
+        "Number",
+        &[
+            "url",
+            "method",
+            "sendDigits",
+            "statusCallback",
+            "statusCallbackEvent",
+            "statusCallbackMethod",
+        ],
+    ),
+    (
+        "Message",
+        &["to", "from", "action", "method", "statusCallback"],
+    ),
     ("Body", &[]),
     ("Media", &[]),
 ];
@@ -216,24 +330,49 @@ const HOSTILE: &str = "<Say>hi</Say> & \"quoted\" 'single' ]]> <!-- --> &amp; =H
 async fn every_document_is_documented_twiml_and_caller_words_stay_text() {
     let s = Server::start().await;
     let h = &s.harness;
-    let voice: Vec<Entry> = corpus().into_iter().filter(|e| e.channel == nightdesk::intake::Channel::Voice).take(12).collect();
+    let voice: Vec<Entry> = corpus()
+        .into_iter()
+        .filter(|e| e.channel == nightdesk::intake::Channel::Voice)
+        .take(12)
+        .collect();
     let mut wrong = Vec::new();
     for (i, entry) in voice.iter().enumerate() {
         // Every other call says something hostile at every question.
         let hostile = i % 2 == 1;
         let mut reply = |p: &Prompt| match p.slot.as_deref() {
-            Some(_) if hostile => Reply::Speech { text: format!("{} {HOSTILE}", super::helpers::answer(entry, p.slot.as_deref().unwrap())), confidence: 0.9 },
-            Some(slot) => Reply::Speech { text: super::helpers::answer(entry, slot), confidence: 0.9 },
+            Some(_) if hostile => Reply::Speech {
+                text: format!(
+                    "{} {HOSTILE}",
+                    super::helpers::answer(entry, p.slot.as_deref().unwrap())
+                ),
+                confidence: 0.9,
+            },
+            Some(slot) => Reply::Speech {
+                text: super::helpers::answer(entry, slot),
+                confidence: 0.9,
+            },
             None => Reply::HangUp,
         };
         h.set_scene(entry).unwrap();
-        let t = h.caller.call(&entry.from, &entry.business, &mut reply).await.unwrap_or_else(|e| panic!("{}: {e}", entry.id));
+        let t = h
+            .caller
+            .call(&entry.from, &entry.business, &mut reply)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", entry.id));
         assert!(!t.twiml.is_empty());
         for doc in &t.twiml {
-            wrong.extend(undocumented(doc).into_iter().map(|w| format!("{}: {w}", entry.id)));
+            wrong.extend(
+                undocumented(doc)
+                    .into_iter()
+                    .map(|w| format!("{}: {w}", entry.id)),
+            );
             // Whatever the caller said is escaped: no element beyond the
             // documented ones, and the raw text never appears unescaped.
-            assert!(!doc.contains("<Say>hi</Say>"), "{}: caller words parsed as TwiML: {doc}", entry.id);
+            assert!(
+                !doc.contains("<Say>hi</Say>"),
+                "{}: caller words parsed as TwiML: {doc}",
+                entry.id
+            );
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
@@ -243,21 +382,64 @@ async fn every_document_is_documented_twiml_and_caller_words_stay_text() {
 async fn speech_below_the_confidence_floor_is_asked_again() {
     let s = Server::start().await;
     let call = fixture("voice-incoming-call.form", BIRCHLINE, CALLER);
-    let first = post(&s.url("/twilio/voice"), call.clone(), Some(&s.sign("/twilio/voice", &call)), &[]).await;
+    let first = post(
+        &s.url("/twilio/voice"),
+        call.clone(),
+        Some(&s.sign("/twilio/voice", &call)),
+        &[],
+    )
+    .await;
     let root = parse_xml(&first.body).unwrap();
-    let gather = root.walk().into_iter().find(|n| n.name == "Gather").unwrap().clone();
-    assert!(gather.attr("input").unwrap().contains("speech"), "{}", first.body);
+    let gather = root
+        .walk()
+        .into_iter()
+        .find(|n| n.name == "Gather")
+        .unwrap()
+        .clone();
+    assert!(
+        gather.attr("input").unwrap().contains("speech"),
+        "{}",
+        first.body
+    );
     assert_eq!(gather.attr("actionOnEmptyResult"), Some("true"));
     assert_eq!(gather.attr("profanityFilter"), Some("false"));
     let action = gather.attr("action").unwrap();
-    let path = action.strip_prefix(&s.url("")).unwrap_or(action).to_string();
+    let path = action
+        .strip_prefix(&s.url(""))
+        .unwrap_or(action)
+        .to_string();
 
-    let turn = with_param(&shared("twilio/webhooks/voice-gather-speech.form"), "To", BIRCHLINE);
+    let turn = with_param(
+        &shared("twilio/webhooks/voice-gather-speech.form"),
+        "To",
+        BIRCHLINE,
+    );
     let turn = with_param(&turn, "Confidence", "0.12");
-    let again = post(&s.url(&path), turn.clone(), Some(&s.sign(&path, &turn)), &[]).await;
+    let again = post(
+        &s.url(&path),
+        turn.clone(),
+        Some(&s.sign(&path, &turn)),
+        &[],
+    )
+    .await;
     assert_eq!(again.status, 200, "{again:?}");
     let next = parse_xml(&again.body).unwrap();
-    let next_gather = next.walk().into_iter().find(|n| n.name == "Gather").expect("asked again").clone();
-    let slot = |a: &str| url::Url::parse(a).ok().and_then(|u| u.query_pairs().find(|(k, _)| k == "slot").map(|(_, v)| v.into_owned()));
-    assert_eq!(slot(next_gather.attr("action").unwrap()), slot(action), "a mumble is the same question again");
+    let next_gather = next
+        .walk()
+        .into_iter()
+        .find(|n| n.name == "Gather")
+        .expect("asked again")
+        .clone();
+    let slot = |a: &str| {
+        url::Url::parse(a).ok().and_then(|u| {
+            u.query_pairs()
+                .find(|(k, _)| k == "slot")
+                .map(|(_, v)| v.into_owned())
+        })
+    };
+    assert_eq!(
+        slot(next_gather.attr("action").unwrap()),
+        slot(action),
+        "a mumble is the same question again"
+    );
 }

@@ -66,7 +66,11 @@ pub async fn record(crm: &impl Crm, d: &Delivery<'_>) -> Result<Written, Error> 
         return Ok(Written::AlreadyThere);
     }
     let phone = r.caller.callback_number.clone();
-    let found = if phone.is_empty() { None } else { crm.find_person(&phone).await? };
+    let found = if phone.is_empty() {
+        None
+    } else {
+        crm.find_person(&phone).await?
+    };
     let person = match found {
         Some(id) => id,
         None => crm.create_person(&new_contact(d)).await?,
@@ -85,8 +89,14 @@ pub async fn record(crm: &impl Crm, d: &Delivery<'_>) -> Result<Written, Error> 
             crm.create_job(&job, &person).await?
         }
     };
-    let at = jiff::Timestamp::from_millisecond(d.now_ms).map(|t| t.to_string()).unwrap_or_default();
-    let note = NewNote { receipt_id: r.receipt_id.clone(), at, html: note_html(d) };
+    let at = jiff::Timestamp::from_millisecond(d.now_ms)
+        .map(|t| t.to_string())
+        .unwrap_or_default();
+    let note = NewNote {
+        receipt_id: r.receipt_id.clone(),
+        at,
+        html: note_html(d),
+    };
     crm.create_note(&note, &person, &job).await?;
     Ok(Written::New)
 }
@@ -94,12 +104,20 @@ pub async fn record(crm: &impl Crm, d: &Delivery<'_>) -> Result<Written, Error> 
 fn new_contact(d: &Delivery<'_>) -> NewContact {
     let r = d.receipt;
     let name = r.caller.name.clone().unwrap_or_default();
-    let (first, last) = name.trim().split_once(' ').map_or((name.trim(), ""), |(a, b)| (a, b.trim()));
+    let (first, last) = name
+        .trim()
+        .split_once(' ')
+        .map_or((name.trim(), ""), |(a, b)| (a, b.trim()));
     NewContact {
         phone: r.caller.callback_number.clone(),
         first_name: first.to_string(),
         last_name: last.to_string(),
-        address: r.address.normalised.clone().or_else(|| r.address.heard.clone()).unwrap_or_default(),
+        address: r
+            .address
+            .normalised
+            .clone()
+            .or_else(|| r.address.heard.clone())
+            .unwrap_or_default(),
         zip: r.address.zip.clone().unwrap_or_default(),
     }
 }
@@ -151,12 +169,22 @@ const NOTE_TO_DEAL: i64 = 214;
 
 impl Hubspot {
     pub fn new(http: reqwest::Client, api_base: &str, token: Secret) -> Hubspot {
-        Hubspot { http, base: api_base.trim_end_matches('/').to_string(), token }
+        Hubspot {
+            http,
+            base: api_base.trim_end_matches('/').to_string(),
+            token,
+        }
     }
 
     async fn call(&self, path: &str, body: &Value) -> Result<Value, Error> {
         let url = format!("{}{path}", self.base);
-        let sent = self.http.post(url).bearer_auth(self.token.expose()).json(body).send().await;
+        let sent = self
+            .http
+            .post(url)
+            .bearer_auth(self.token.expose())
+            .json(body)
+            .send()
+            .await;
         let r = sent.map_err(|e| Error::from_reqwest("hubspot", &e))?;
         let status = r.status();
         let hint = super::retry_after(&r);
@@ -167,36 +195,69 @@ impl Hubspot {
         // A 409 names the record that already exists; the caller decides.
         if status.as_u16() == 409 {
             let message = answer["message"].as_str().unwrap_or("");
-            if let Some(id) = message.rsplit("Existing ID: ").next().filter(|id| id.chars().all(|c| c.is_ascii_digit()) && !id.is_empty()) {
+            if let Some(id) = message
+                .rsplit("Existing ID: ")
+                .next()
+                .filter(|id| id.chars().all(|c| c.is_ascii_digit()) && !id.is_empty())
+            {
                 return Ok(json!({"id": id}));
             }
         }
-        let category = answer["category"].as_str().or(answer["errorType"].as_str()).unwrap_or("");
+        let category = answer["category"]
+            .as_str()
+            .or(answer["errorType"].as_str())
+            .unwrap_or("");
         let what = format!("hubspot {path} {category}");
         Err(Error::from_status(what.trim(), status, hint.as_deref()))
     }
 
-    async fn search(&self, object: &str, property: &[&str], value: &str) -> Result<Option<String>, Error> {
-        let groups: Vec<Value> =
-            property.iter().map(|p| json!({"filters": [{"propertyName": p, "operator": "EQ", "value": value}]})).collect();
+    async fn search(
+        &self,
+        object: &str,
+        property: &[&str],
+        value: &str,
+    ) -> Result<Option<String>, Error> {
+        let groups: Vec<Value> = property
+            .iter()
+            .map(|p| json!({"filters": [{"propertyName": p, "operator": "EQ", "value": value}]}))
+            .collect();
         let body = json!({"filterGroups": groups, "properties": ["hs_object_id"], "limit": 1});
-        let found = self.call(&format!("/crm/v3/objects/{object}/search"), &body).await?;
-        Ok(found["results"].get(0).and_then(|r| r["id"].as_str()).map(str::to_string))
+        let found = self
+            .call(&format!("/crm/v3/objects/{object}/search"), &body)
+            .await?;
+        Ok(found["results"]
+            .get(0)
+            .and_then(|r| r["id"].as_str())
+            .map(str::to_string))
     }
 
-    async fn create(&self, object: &str, properties: Value, to: &[(&str, i64)]) -> Result<String, Error> {
+    async fn create(
+        &self,
+        object: &str,
+        properties: Value,
+        to: &[(&str, i64)],
+    ) -> Result<String, Error> {
         let associations: Vec<Value> = to
             .iter()
             .map(|(id, kind)| json!({"to": {"id": id}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": kind}]}))
             .collect();
-        let made = self.call(&format!("/crm/v3/objects/{object}"), &json!({"properties": properties, "associations": associations})).await?;
-        made["id"].as_str().map(str::to_string).ok_or_else(|| Error::retry(format!("hubspot {object}: no id in the answer")))
+        let made = self
+            .call(
+                &format!("/crm/v3/objects/{object}"),
+                &json!({"properties": properties, "associations": associations}),
+            )
+            .await?;
+        made["id"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| Error::retry(format!("hubspot {object}: no id in the answer")))
     }
 }
 
 impl Crm for Hubspot {
     async fn find_person(&self, phone: &str) -> Result<Option<String>, Error> {
-        self.search("contacts", &["phone", "mobilephone"], phone).await
+        self.search("contacts", &["phone", "mobilephone"], phone)
+            .await
     }
 
     async fn create_person(&self, p: &NewContact) -> Result<String, Error> {
@@ -208,7 +269,8 @@ impl Crm for Hubspot {
     }
 
     async fn find_job(&self, contact_id: &str) -> Result<Option<String>, Error> {
-        self.search("deals", &["nightdesk_contact_id"], contact_id).await
+        self.search("deals", &["nightdesk_contact_id"], contact_id)
+            .await
     }
 
     async fn create_job(&self, job: &NewJob, person: &str) -> Result<String, Error> {
@@ -217,16 +279,23 @@ impl Crm for Hubspot {
             "description": job.description, "nightdesk_contact_id": job.contact_id,
             "nightdesk_receipt_id": job.receipt_id,
         });
-        self.create("deals", properties, &[(person, DEAL_TO_CONTACT)]).await
+        self.create("deals", properties, &[(person, DEAL_TO_CONTACT)])
+            .await
     }
 
     async fn find_note(&self, receipt_id: &str) -> Result<Option<String>, Error> {
-        self.search("notes", &["nightdesk_receipt_id"], receipt_id).await
+        self.search("notes", &["nightdesk_receipt_id"], receipt_id)
+            .await
     }
 
     async fn create_note(&self, note: &NewNote, person: &str, job: &str) -> Result<String, Error> {
         let properties = json!({"hs_timestamp": note.at, "hs_note_body": note.html, "nightdesk_receipt_id": note.receipt_id});
-        self.create("notes", properties, &[(person, NOTE_TO_CONTACT), (job, NOTE_TO_DEAL)]).await
+        self.create(
+            "notes",
+            properties,
+            &[(person, NOTE_TO_CONTACT), (job, NOTE_TO_DEAL)],
+        )
+        .await
     }
 }
 
@@ -236,6 +305,9 @@ mod tests {
 
     #[test]
     fn caller_text_is_escaped_in_the_note() {
-        assert_eq!(escape("<script>alert('x')</script> & co"), "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co");
+        assert_eq!(
+            escape("<script>alert('x')</script> & co"),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co"
+        );
     }
 }

@@ -39,7 +39,9 @@ pub struct CsvLog {
 
 impl CsvLog {
     pub fn new(dir: &Path) -> CsvLog {
-        CsvLog { path: dir.join("dispatch-log.csv") }
+        CsvLog {
+            path: dir.join("dispatch-log.csv"),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -66,9 +68,14 @@ impl CsvLog {
         if !exists {
             out.write_record(COLUMNS).map_err(csv_err)?;
         }
-        out.write_record(row(r).iter().map(|cell| text_cell(cell))).map_err(csv_err)?;
+        out.write_record(row(r).iter().map(|cell| text_cell(cell)))
+            .map_err(csv_err)?;
         let bytes = out.into_inner().map_err(|e| Error::retry(e.to_string()))?;
-        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&self.path).map_err(io)?;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(io)?;
         file.write_all(&bytes).map_err(io)?;
         file.sync_data().map_err(io)?;
         Ok(true)
@@ -80,7 +87,8 @@ impl CsvLog {
             .from_path(&self.path)
             .map_err(|e| Error::retry(format!("{}: {e}", self.path.display())))?;
         for record in reader.records() {
-            let record = record.map_err(|e| Error::retry(format!("{}: {e}", self.path.display())))?;
+            let record =
+                record.map_err(|e| Error::retry(format!("{}: {e}", self.path.display())))?;
             if record.get(0) == Some(receipt_id) {
                 return Ok(true);
             }
@@ -106,7 +114,11 @@ pub fn row(r: &Receipt) -> Vec<String> {
         r.channel.clone(),
         r.caller.number.clone(),
         opt(&r.caller.name),
-        r.address.normalised.clone().or_else(|| r.address.heard.clone()).unwrap_or_default(),
+        r.address
+            .normalised
+            .clone()
+            .or_else(|| r.address.heard.clone())
+            .unwrap_or_default(),
         r.address.in_area.map(|b| b.to_string()).unwrap_or_default(),
         opt(&r.trade),
         r.urgency.score.to_string(),
@@ -163,19 +175,31 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("hostile.csv");
         let mut out = csv::Writer::from_path(&path).unwrap();
-        out.write_record(HOSTILE.iter().map(|c| text_cell(c))).unwrap();
+        out.write_record(HOSTILE.iter().map(|c| text_cell(c)))
+            .unwrap();
         out.flush().unwrap();
         let script = "import csv, json, sys\n\
                       rows = list(csv.reader(open(sys.argv[1], newline='')))\n\
                       print(json.dumps(rows))";
-        let ran = std::process::Command::new("python3").arg("-c").arg(script).arg(&path).output();
+        let ran = std::process::Command::new("python3")
+            .arg("-c")
+            .arg(script)
+            .arg(&path)
+            .output();
         let ran = ran.expect("python3 must be installed to check the CSV");
-        assert!(ran.status.success(), "{}", String::from_utf8_lossy(&ran.stderr));
+        assert!(
+            ran.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ran.stderr)
+        );
         let rows: Vec<Vec<String>> = serde_json::from_slice(&ran.stdout).unwrap();
         assert_eq!(rows.len(), 1);
         for (got, sent) in rows[0].iter().zip(HOSTILE) {
             assert_eq!(got, &text_cell(sent));
-            assert!(!got.starts_with(['=', '+', '-', '@', '\t', '\r']), "{got:?}");
+            assert!(
+                !got.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{got:?}"
+            );
         }
     }
 }

@@ -15,7 +15,9 @@ use super::Error;
 
 impl DispatchLog {
     pub fn new(dir: &Path) -> DispatchLog {
-        DispatchLog { path: dir.join("dispatch-log.jsonl") }
+        DispatchLog {
+            path: dir.join("dispatch-log.jsonl"),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -41,7 +43,11 @@ impl DispatchLog {
                 }
             }
         }
-        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&self.path).map_err(io)?;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(io)?;
         // One write of the whole line: with O_APPEND it lands in one piece.
         file.write_all(format!("{json}\n").as_bytes()).map_err(io)?;
         file.sync_data().map_err(io)?;
@@ -61,6 +67,9 @@ mod tests {
         assert!(log.write("c_1:1", line).unwrap());
         assert!(!log.write("c_1:1", line).unwrap());
         assert!(log.write("c_1:2", r#"{"receipt_id":"c_1:2"}"#).unwrap());
-        assert_eq!(std::fs::read_to_string(log.path()).unwrap().lines().count(), 2);
+        assert_eq!(
+            std::fs::read_to_string(log.path()).unwrap().lines().count(),
+            2
+        );
     }
 }

@@ -42,11 +42,17 @@ pub enum SinkKind {
     CsvLog,
     /// A Standard Webhooks POST; the `whsec_…` secret is read from the
     /// environment variable named here when the job runs.
-    Webhook { url: String, secret_env: String },
+    Webhook {
+        url: String,
+        secret_env: String,
+    },
     GoogleSheets(sheets::Settings),
     /// HubSpot's CRM v3; the private app token is read from the
     /// environment variable named here when the job runs.
-    Hubspot { api_base: String, token_env: String },
+    Hubspot {
+        api_base: String,
+        token_env: String,
+    },
 }
 
 impl SinkKind {
@@ -62,7 +68,13 @@ impl SinkKind {
 }
 
 /// The kinds the business TOML may name.
-pub const KINDS: &[&str] = &["dispatch_log", "csv_log", "webhook", "google_sheets", "hubspot"];
+pub const KINDS: &[&str] = &[
+    "dispatch_log",
+    "csv_log",
+    "webhook",
+    "google_sheets",
+    "hubspot",
+];
 
 /// Used when a `[[sinks]]` entry gives no `timeout_seconds`.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(8);
@@ -73,7 +85,12 @@ pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(72 * 3600);
 impl Sink {
     /// The dispatch log every business has unless it turns it off.
     pub fn dispatch_log() -> Sink {
-        Sink { name: "dispatch_log".into(), kind: SinkKind::DispatchLog, timeout: DEFAULT_TIMEOUT, max_age: DEFAULT_MAX_AGE }
+        Sink {
+            name: "dispatch_log".into(),
+            kind: SinkKind::DispatchLog,
+            timeout: DEFAULT_TIMEOUT,
+            max_age: DEFAULT_MAX_AGE,
+        }
     }
 }
 
@@ -83,7 +100,10 @@ pub enum Error {
     /// Worth trying again later: a timeout, a 5xx, a 429, a busy disk.
     /// `after` is the wait the sink asked for (`Retry-After`), if any.
     #[error("{what}")]
-    Retry { what: String, after: Option<Duration> },
+    Retry {
+        what: String,
+        after: Option<Duration>,
+    },
     /// Trying again will not help until someone changes the config or the
     /// sink: a 4xx, a missing secret, an unreadable key file.
     #[error("{0}")]
@@ -92,7 +112,10 @@ pub enum Error {
 
 impl Error {
     pub(crate) fn retry(what: impl Into<String>) -> Error {
-        Error::Retry { what: what.into(), after: None }
+        Error::Retry {
+            what: what.into(),
+            after: None,
+        }
     }
 
     pub(crate) fn io(path: &Path, e: std::io::Error) -> Error {
@@ -101,11 +124,20 @@ impl Error {
 
     /// Sorts a failed HTTP exchange: no answer or a 5xx, 408 or 429 can
     /// pass; any other status needs a person.
-    pub(crate) fn from_status(what: &str, status: reqwest::StatusCode, retry_after: Option<&str>) -> Error {
-        let after = retry_after.and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs);
+    pub(crate) fn from_status(
+        what: &str,
+        status: reqwest::StatusCode,
+        retry_after: Option<&str>,
+    ) -> Error {
+        let after = retry_after
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
         let code = status.as_u16();
         if status.is_server_error() || code == 408 || code == 429 {
-            Error::Retry { what: format!("{what}: HTTP {code}"), after }
+            Error::Retry {
+                what: format!("{what}: HTTP {code}"),
+                after,
+            }
         } else {
             Error::GiveUp(format!("{what}: HTTP {code}"))
         }
@@ -118,7 +150,11 @@ impl Error {
             "could not connect".to_string()
         } else {
             // The URL may carry a token in its query; keep it out.
-            e.to_string().split(" for url").next().unwrap_or("request failed").to_string()
+            e.to_string()
+                .split(" for url")
+                .next()
+                .unwrap_or("request failed")
+                .to_string()
         };
         Error::retry(format!("{what}: {why}"))
     }
@@ -135,7 +171,10 @@ pub(crate) fn local_file_lock() -> std::sync::MutexGuard<'static, ()> {
 }
 
 pub(crate) fn retry_after(r: &reqwest::Response) -> Option<String> {
-    r.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_string)
+    r.headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 /// What a successful write did.
@@ -168,16 +207,27 @@ pub struct Delivery<'a> {
 /// [`Error::Retry`] when a later attempt may succeed, [`Error::GiveUp`]
 /// when it cannot without a change.
 pub async fn deliver(sink: &Sink, d: &Delivery<'_>) -> Result<Written, Error> {
-    let fresh = |new: bool| if new { Written::New } else { Written::AlreadyThere };
+    let fresh = |new: bool| {
+        if new {
+            Written::New
+        } else {
+            Written::AlreadyThere
+        }
+    };
     match &sink.kind {
-        SinkKind::DispatchLog => DispatchLog::new(d.data_dir).write(&d.receipt.receipt_id, d.body).map(fresh),
+        SinkKind::DispatchLog => DispatchLog::new(d.data_dir)
+            .write(&d.receipt.receipt_id, d.body)
+            .map(fresh),
         SinkKind::CsvLog => csv_log::CsvLog::new(d.data_dir).write(d.receipt).map(fresh),
         SinkKind::Webhook { url, secret_env } => {
             let secret = env_secret(secret_env)?;
             webhook::post(&http(sink)?, url, &secret, d).await
         }
         SinkKind::GoogleSheets(settings) => sheets::append(&http(sink)?, settings, d).await,
-        SinkKind::Hubspot { api_base, token_env } => {
+        SinkKind::Hubspot {
+            api_base,
+            token_env,
+        } => {
             let token = env_secret(token_env)?;
             let hubspot = crm::Hubspot::new(http(sink)?, api_base, token);
             crm::record(&hubspot, d).await
@@ -198,7 +248,9 @@ fn http(sink: &Sink) -> Result<reqwest::Client, Error> {
 fn env_secret(name: &str) -> Result<crate::twilio::Secret, Error> {
     match std::env::var(name) {
         Ok(v) if !v.trim().is_empty() => Ok(crate::twilio::Secret::new(v.trim().to_string())),
-        _ => Err(Error::GiveUp(format!("the environment variable {name} is not set"))),
+        _ => Err(Error::GiveUp(format!(
+            "the environment variable {name} is not set"
+        ))),
     }
 }
 

@@ -47,7 +47,9 @@ pub struct ServiceAccount {
 
 impl std::fmt::Debug for ServiceAccount {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServiceAccount").field("private_key_id", &self.private_key_id).finish_non_exhaustive()
+        f.debug_struct("ServiceAccount")
+            .field("private_key_id", &self.private_key_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -58,8 +60,14 @@ impl ServiceAccount {
     ///
     /// [`Error::GiveUp`] when it is missing or not a key file.
     pub fn load(path: &std::path::Path) -> Result<ServiceAccount, Error> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::GiveUp(format!("{}: {e}", path.display())))?;
-        serde_json::from_str(&text).map_err(|e| Error::GiveUp(format!("{}: not a service account key: {e}", path.display())))
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::GiveUp(format!("{}: {e}", path.display())))?;
+        serde_json::from_str(&text).map_err(|e| {
+            Error::GiveUp(format!(
+                "{}: not a service account key: {e}",
+                path.display()
+            ))
+        })
     }
 
     /// The signed assertion for the token request, issued at `iat`.
@@ -72,7 +80,8 @@ impl ServiceAccount {
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
         header.kid = Some(self.private_key_id.clone());
         let claims = json!({"iss": self.client_email, "scope": SCOPE, "aud": AUDIENCE, "iat": iat, "exp": iat + 3600});
-        jsonwebtoken::encode(&header, &claims, &key).map_err(|e| Error::GiveUp(format!("signing the token request: {e}")))
+        jsonwebtoken::encode(&header, &claims, &key)
+            .map_err(|e| Error::GiveUp(format!("signing the token request: {e}")))
     }
 
     fn key(&self) -> Result<jsonwebtoken::EncodingKey, Error> {
@@ -89,34 +98,65 @@ fn cache_key(s: &Settings) -> String {
 }
 
 async fn token(http: &reqwest::Client, s: &Settings, now_ms: i64) -> Result<String, Error> {
-    if let Some((token, until)) = TOKENS.lock().unwrap().get_or_insert_default().get(&cache_key(s)) {
+    if let Some((token, until)) = TOKENS
+        .lock()
+        .unwrap()
+        .get_or_insert_default()
+        .get(&cache_key(s))
+    {
         if now_ms < *until {
             return Ok(token.clone());
         }
     }
     let account = ServiceAccount::load(&s.key_file)?;
     let assertion = account.assertion(now_ms.div_euclid(1000))?;
-    let form = [("assertion", assertion.as_str()), ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer")];
-    let r = http.post(&s.token_url).form(&form).send().await.map_err(|e| Error::from_reqwest("google token", &e))?;
+    let form = [
+        ("assertion", assertion.as_str()),
+        ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+    ];
+    let r = http
+        .post(&s.token_url)
+        .form(&form)
+        .send()
+        .await
+        .map_err(|e| Error::from_reqwest("google token", &e))?;
     let status = r.status();
     let hint = super::retry_after(&r);
     let body: Value = r.json().await.unwrap_or(Value::Null);
     if !status.is_success() {
         let error = body["error"].as_str().unwrap_or("");
-        if matches!(error, "internal_failure" | "server_error" | "temporarily_unavailable") {
+        if matches!(
+            error,
+            "internal_failure" | "server_error" | "temporarily_unavailable"
+        ) {
             return Err(Error::retry(format!("google token: {error}")));
         }
-        return Err(Error::from_status(&format!("google token {error}"), status, hint.as_deref()));
+        return Err(Error::from_status(
+            &format!("google token {error}"),
+            status,
+            hint.as_deref(),
+        ));
     }
-    let token = body["access_token"].as_str().ok_or_else(|| Error::retry("google token: no access_token"))?.to_string();
+    let token = body["access_token"]
+        .as_str()
+        .ok_or_else(|| Error::retry("google token: no access_token"))?
+        .to_string();
     let lifetime = body["expires_in"].as_i64().unwrap_or(3600) * 1000;
     let until = now_ms + lifetime - REFRESH_EARLY_MS;
-    TOKENS.lock().unwrap().get_or_insert_default().insert(cache_key(s), (token.clone(), until));
+    TOKENS
+        .lock()
+        .unwrap()
+        .get_or_insert_default()
+        .insert(cache_key(s), (token.clone(), until));
     Ok(token)
 }
 
 fn forget_token(s: &Settings) {
-    TOKENS.lock().unwrap().get_or_insert_default().remove(&cache_key(s));
+    TOKENS
+        .lock()
+        .unwrap()
+        .get_or_insert_default()
+        .remove(&cache_key(s));
 }
 
 /// A1 notation percent-encoded for a path segment.
@@ -130,7 +170,9 @@ pub fn encode_range(range: &str) -> String {
     range
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -151,7 +193,13 @@ pub fn row(d: &Delivery<'_>) -> Vec<Value> {
     cells
         .into_iter()
         .enumerate()
-        .map(|(i, cell)| if Some(i) == urgency { json!(d.receipt.urgency.score) } else { Value::String(cell) })
+        .map(|(i, cell)| {
+            if Some(i) == urgency {
+                json!(d.receipt.urgency.score)
+            } else {
+                Value::String(cell)
+            }
+        })
         .collect()
 }
 
@@ -161,26 +209,59 @@ pub fn row(d: &Delivery<'_>) -> Vec<Value> {
 ///
 /// [`Error::Retry`] on no answer, 5xx, 429 or an expired token;
 /// [`Error::GiveUp`] on a wrong range, sheet or key.
-pub async fn append(http: &reqwest::Client, s: &Settings, d: &Delivery<'_>) -> Result<Written, Error> {
+pub async fn append(
+    http: &reqwest::Client,
+    s: &Settings,
+    d: &Delivery<'_>,
+) -> Result<Written, Error> {
     let token = token(http, s, d.now_ms).await?;
-    let base = format!("{}/v4/spreadsheets/{}/values", s.api_base.trim_end_matches('/'), s.spreadsheet_id);
+    let base = format!(
+        "{}/v4/spreadsheets/{}/values",
+        s.api_base.trim_end_matches('/'),
+        s.spreadsheet_id
+    );
     if d.attempt > 1 && has_id(http, s, &base, &token, &d.receipt.receipt_id).await? {
         return Ok(Written::AlreadyThere);
     }
-    let url = format!("{base}/{}:append?valueInputOption=RAW&insertDataOption=INSERT_ROWS", encode_range(&s.range));
+    let url = format!(
+        "{base}/{}:append?valueInputOption=RAW&insertDataOption=INSERT_ROWS",
+        encode_range(&s.range)
+    );
     let body = json!({"majorDimension": "ROWS", "values": [row(d)]});
-    let r = http.post(url).bearer_auth(&token).json(&body).send().await.map_err(|e| Error::from_reqwest("sheets append", &e))?;
+    let r = http
+        .post(url)
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| Error::from_reqwest("sheets append", &e))?;
     check(s, &r, "sheets append")?;
     Ok(Written::New)
 }
 
-async fn has_id(http: &reqwest::Client, s: &Settings, base: &str, token: &str, id: &str) -> Result<bool, Error> {
+async fn has_id(
+    http: &reqwest::Client,
+    s: &Settings,
+    base: &str,
+    token: &str,
+    id: &str,
+) -> Result<bool, Error> {
     let url = format!("{base}/{}", encode_range(&id_column(&s.range)));
-    let r = http.get(url).bearer_auth(token).send().await.map_err(|e| Error::from_reqwest("sheets lookup", &e))?;
+    let r = http
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .map_err(|e| Error::from_reqwest("sheets lookup", &e))?;
     check(s, &r, "sheets lookup")?;
-    let body: Value = r.json().await.map_err(|e| Error::retry(format!("sheets lookup: {e}")))?;
+    let body: Value = r
+        .json()
+        .await
+        .map_err(|e| Error::retry(format!("sheets lookup: {e}")))?;
     let rows = body["values"].as_array().cloned().unwrap_or_default();
-    Ok(rows.iter().any(|row| row.get(0).and_then(Value::as_str) == Some(id)))
+    Ok(rows
+        .iter()
+        .any(|row| row.get(0).and_then(Value::as_str) == Some(id)))
 }
 
 fn check(s: &Settings, r: &reqwest::Response, what: &str) -> Result<(), Error> {
@@ -193,7 +274,11 @@ fn check(s: &Settings, r: &reqwest::Response, what: &str) -> Result<(), Error> {
         forget_token(s);
         return Err(Error::retry(format!("{what}: HTTP 401, token refreshed")));
     }
-    Err(Error::from_status(what, status, super::retry_after(r).as_deref()))
+    Err(Error::from_status(
+        what,
+        status,
+        super::retry_after(r).as_deref(),
+    ))
 }
 
 #[cfg(test)]
@@ -201,7 +286,11 @@ mod tests {
     use super::*;
 
     fn shared(path: &str) -> String {
-        std::fs::read_to_string(format!("{}/../shared/data/google/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+        std::fs::read_to_string(format!(
+            "{}/../shared/data/google/{path}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
     }
 
     /// PKCS#1 v1.5 is deterministic: the test key must sign google-auth's
@@ -209,26 +298,47 @@ mod tests {
     #[test]
     fn signs_the_recorded_jwt_byte_for_byte() {
         let exchange: Value = serde_json::from_str(&shared("oauth-token.json")).unwrap();
-        let account: ServiceAccount = serde_json::from_str(&shared("service-account/TEST-ONLY-service-account.json")).unwrap();
+        let account: ServiceAccount =
+            serde_json::from_str(&shared("service-account/TEST-ONLY-service-account.json"))
+                .unwrap();
         let jwt = &exchange["jwt"];
         let input = jwt["signing_input"].as_str().unwrap();
-        let signature = jsonwebtoken::crypto::sign(input.as_bytes(), &account.key().unwrap(), jsonwebtoken::Algorithm::RS256).unwrap();
+        let signature = jsonwebtoken::crypto::sign(
+            input.as_bytes(),
+            &account.key().unwrap(),
+            jsonwebtoken::Algorithm::RS256,
+        )
+        .unwrap();
         assert_eq!(signature, jwt["signature_b64url"].as_str().unwrap());
-        assert_eq!(format!("{input}.{signature}"), jwt["assertion"].as_str().unwrap());
+        assert_eq!(
+            format!("{input}.{signature}"),
+            jwt["assertion"].as_str().unwrap()
+        );
     }
 
     #[test]
     fn our_assertion_verifies_with_the_public_key_and_has_googles_claims() {
-        let account: ServiceAccount = serde_json::from_str(&shared("service-account/TEST-ONLY-service-account.json")).unwrap();
+        let account: ServiceAccount =
+            serde_json::from_str(&shared("service-account/TEST-ONLY-service-account.json"))
+                .unwrap();
         let jwt = account.assertion(1_768_378_364).unwrap();
-        let public = jsonwebtoken::DecodingKey::from_rsa_pem(shared("service-account/TEST-ONLY-public-key.pem").as_bytes()).unwrap();
+        let public = jsonwebtoken::DecodingKey::from_rsa_pem(
+            shared("service-account/TEST-ONLY-public-key.pem").as_bytes(),
+        )
+        .unwrap();
         let mut check = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
         check.set_audience(&[AUDIENCE]);
         check.validate_exp = false;
         let got = jsonwebtoken::decode::<Value>(&jwt, &public, &check).unwrap();
-        assert_eq!(got.header.kid.as_deref(), Some(account.private_key_id.as_str()));
+        assert_eq!(
+            got.header.kid.as_deref(),
+            Some(account.private_key_id.as_str())
+        );
         assert_eq!(got.claims["iss"], account.client_email.as_str());
-        assert_eq!(got.claims["exp"].as_i64().unwrap() - got.claims["iat"].as_i64().unwrap(), 3600);
+        assert_eq!(
+            got.claims["exp"].as_i64().unwrap() - got.claims["iat"].as_i64().unwrap(),
+            3600
+        );
         assert_eq!(got.claims["scope"], SCOPE);
     }
 
@@ -236,9 +346,23 @@ mod tests {
     fn ranges_encode_as_the_client_library_does() {
         let recorded: Value = serde_json::from_str(&shared("sheets-values-append.json")).unwrap();
         for call in recorded["calls"].as_array().unwrap() {
-            let path = call["request"]["path_and_query"].as_str().unwrap_or_else(|| call["request"]["url"].as_str().unwrap());
-            let encoded = path.split("/values/").nth(1).unwrap().split(":append").next().unwrap();
-            let range = url::form_urlencoded::parse(format!("r={}", encoded.replace('+', "%2B")).as_bytes()).next().unwrap().1.into_owned();
+            let path = call["request"]["path_and_query"]
+                .as_str()
+                .unwrap_or_else(|| call["request"]["url"].as_str().unwrap());
+            let encoded = path
+                .split("/values/")
+                .nth(1)
+                .unwrap()
+                .split(":append")
+                .next()
+                .unwrap();
+            let range = url::form_urlencoded::parse(
+                format!("r={}", encoded.replace('+', "%2B")).as_bytes(),
+            )
+            .next()
+            .unwrap()
+            .1
+            .into_owned();
             assert_eq!(encode_range(&range), encoded);
         }
         assert_eq!(id_column("'Night Receipts'!A1"), "'Night Receipts'!A:A");

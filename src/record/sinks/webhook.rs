@@ -23,7 +23,12 @@ pub const EVENT: &str = "receipt.written";
 ///
 /// When the text after `whsec_` is not padded standard base64.
 pub fn key(secret: &str) -> Result<Vec<u8>, base64::DecodeError> {
-    STANDARD.decode(secret.trim().strip_prefix("whsec_").unwrap_or(secret.trim()))
+    STANDARD.decode(
+        secret
+            .trim()
+            .strip_prefix("whsec_")
+            .unwrap_or(secret.trim()),
+    )
 }
 
 /// The `v1,…` signature of one delivery.
@@ -42,7 +47,9 @@ pub fn sign(key: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {
 /// timestamp tolerance is the receiver's to check.
 pub fn verify(key: &[u8], id: &str, timestamp: &str, body: &[u8], header: &str) -> bool {
     use subtle::ConstantTimeEq;
-    let Ok(ts) = timestamp.parse::<i64>() else { return false };
+    let Ok(ts) = timestamp.parse::<i64>() else {
+        return false;
+    };
     if !timestamp.bytes().all(|b| b.is_ascii_digit()) {
         return false;
     }
@@ -56,8 +63,13 @@ pub fn verify(key: &[u8], id: &str, timestamp: &str, body: &[u8], header: &str) 
 /// The body of a delivery: the stored receipt, byte for byte, inside the
 /// envelope the spec suggests.
 pub fn body(d: &Delivery<'_>) -> String {
-    let at = jiff::Timestamp::from_millisecond(d.now_ms).map(|t| t.to_string()).unwrap_or_default();
-    format!(r#"{{"type":"{EVENT}","timestamp":"{at}","data":{}}}"#, d.body)
+    let at = jiff::Timestamp::from_millisecond(d.now_ms)
+        .map(|t| t.to_string())
+        .unwrap_or_default();
+    format!(
+        r#"{{"type":"{EVENT}","timestamp":"{at}","data":{}}}"#,
+        d.body
+    )
 }
 
 /// Posts one receipt version.
@@ -67,8 +79,14 @@ pub fn body(d: &Delivery<'_>) -> String {
 /// [`Error::Retry`] on no answer, 5xx, 408 or 429 (with its
 /// `Retry-After`); [`Error::GiveUp`] on a bad secret, a 410 or another
 /// 4xx.
-pub async fn post(http: &reqwest::Client, url: &str, secret: &Secret, d: &Delivery<'_>) -> Result<Written, Error> {
-    let key = key(secret.expose()).map_err(|_| Error::GiveUp("the webhook secret is not whsec_ and base64".into()))?;
+pub async fn post(
+    http: &reqwest::Client,
+    url: &str,
+    secret: &Secret,
+    d: &Delivery<'_>,
+) -> Result<Written, Error> {
+    let key = key(secret.expose())
+        .map_err(|_| Error::GiveUp("the webhook secret is not whsec_ and base64".into()))?;
     let body = body(d);
     let timestamp = d.now_ms.div_euclid(1000);
     let id = &d.receipt.receipt_id;
@@ -86,7 +104,11 @@ pub async fn post(http: &reqwest::Client, url: &str, secret: &Secret, d: &Delive
     if sent.status().is_success() {
         return Ok(Written::New);
     }
-    Err(Error::from_status("webhook", sent.status(), super::retry_after(&sent).as_deref()))
+    Err(Error::from_status(
+        "webhook",
+        sent.status(),
+        super::retry_after(&sent).as_deref(),
+    ))
 }
 
 #[cfg(test)]
@@ -95,8 +117,12 @@ mod tests {
     use serde_json::Value;
 
     fn vectors() -> Vec<Value> {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/standard-webhooks/vectors.json");
-        let text = std::fs::read_to_string(path).expect("the Standard Webhooks vectors in ../shared/data");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/data/standard-webhooks/vectors.json"
+        );
+        let text =
+            std::fs::read_to_string(path).expect("the Standard Webhooks vectors in ../shared/data");
         let all: Value = serde_json::from_str(&text).unwrap();
         all["vectors"].as_array().unwrap().clone()
     }
@@ -109,11 +135,20 @@ mod tests {
     fn signs_every_vector_as_the_reference_library() {
         let mut signed = 0;
         for v in vectors() {
-            let Ok(key) = key(s(&v, "signing_secret")) else { continue };
-            let Some(ts) = v["timestamp"].as_i64() else { continue };
+            let Ok(key) = key(s(&v, "signing_secret")) else {
+                continue;
+            };
+            let Some(ts) = v["timestamp"].as_i64() else {
+                continue;
+            };
             assert_eq!(hex(&key), s(&v, "signing_key_hex"), "{}", s(&v, "name"));
             let got = sign(&key, s(&v, "msg_id"), ts, s(&v, "signed_body").as_bytes());
-            assert_eq!(got, s(&v, "signature_by_signing_secret"), "{}", s(&v, "name"));
+            assert_eq!(
+                got,
+                s(&v, "signature_by_signing_secret"),
+                "{}",
+                s(&v, "name")
+            );
             signed += 1;
         }
         assert!(signed >= 20, "only {signed} vectors signed");
@@ -126,14 +161,34 @@ mod tests {
         for v in vectors() {
             let name = s(&v, "name");
             let h = |n: &str| {
-                v["request_headers"].as_object().unwrap().iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).and_then(|(_, v)| v.as_str()).unwrap_or("")
+                v["request_headers"]
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(n))
+                    .and_then(|(_, v)| v.as_str())
+                    .unwrap_or("")
             };
             let ts = h("webhook-timestamp");
             let key = key(s(&v, "verify_secret"));
-            let good = key.is_ok_and(|k| verify(&k, h("webhook-id"), ts, s(&v, "request_body").as_bytes(), h("webhook-signature")));
-            let fresh = ts.parse::<i64>().is_ok_and(|t| (v["verify_now"].as_i64().unwrap() - t).abs() <= 300);
+            let good = key.is_ok_and(|k| {
+                verify(
+                    &k,
+                    h("webhook-id"),
+                    ts,
+                    s(&v, "request_body").as_bytes(),
+                    h("webhook-signature"),
+                )
+            });
+            let fresh = ts
+                .parse::<i64>()
+                .is_ok_and(|t| (v["verify_now"].as_i64().unwrap() - t).abs() <= 300);
             let valid = v["valid"].as_bool().unwrap();
-            assert_eq!(good && fresh, valid, "{name}: signature {good}, fresh {fresh}");
+            assert_eq!(
+                good && fresh,
+                valid,
+                "{name}: signature {good}, fresh {fresh}"
+            );
         }
     }
 
@@ -161,14 +216,23 @@ mod tests {
             .spawn()
             .expect("python3 must be installed");
         use std::io::Write;
-        child.stdin.take().unwrap().write_all(body.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(body.as_bytes())
+            .unwrap();
         let out = child.wait_with_output().unwrap();
         assert_ne!(
             out.status.code(),
             Some(3),
             "the PyPI package standardwebhooks is not installed: `pip install standardwebhooks` (.ci/run installs it)"
         );
-        assert!(out.status.success(), "standardwebhooks rejected our signature: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "standardwebhooks rejected our signature: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "verified");
     }
 
