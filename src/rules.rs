@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::{Arc, LazyLock};
 
 use cel::{Context, Program, Value};
 
@@ -67,13 +68,16 @@ impl Variables {
     }
 
     fn context(&self) -> Context<'static, 'static> {
-        let mut context = Context::default();
+        // The standard library's functions are registered once per process:
+        // building them for every evaluation was a fifth of a triage.
+        static STDLIB: LazyLock<Arc<cel::Env>> = LazyLock::new(|| Arc::new(cel::Env::stdlib()));
+        let mut context = Context::with_env(STDLIB.clone());
         for (name, value) in &self.values {
             let value = match value {
                 Var::Bool(b) => Value::Bool(*b),
                 Var::Int(i) => Value::Int(*i),
                 Var::Float(x) => Value::Float(*x),
-                Var::Text(s) => Value::String(std::sync::Arc::new(s.clone())),
+                Var::Text(s) => Value::String(Arc::new(s.clone())),
             };
             context.add_variable_from_value(name.clone(), value);
         }

@@ -236,6 +236,12 @@ struct CompiledFact {
 struct Catalogue {
     facts: Vec<CompiledFact>,
     vocabulary: HashMap<String, u32>,
+    /// Which (fact, pattern) pairs can begin at a word: by the word's
+    /// vocabulary id, by a stem the word begins with, or anywhere (a
+    /// pattern whose first term begins with an age, a name or an area).
+    begins_exact: Vec<Vec<(usize, usize)>>,
+    begins_prefix: Vec<(String, usize, usize)>,
+    begins_anywhere: Vec<(usize, usize)>,
 }
 
 static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(|| {
@@ -255,8 +261,31 @@ static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(|| {
                 .map(|p| compile(p, &mut vocabulary))
                 .collect(),
         })
-        .collect();
-    Catalogue { facts, vocabulary }
+        .collect::<Vec<CompiledFact>>();
+    let mut begins_exact = vec![Vec::new(); vocabulary.len()];
+    let mut begins_prefix = Vec::new();
+    let mut begins_anywhere = Vec::new();
+    for (f, fact) in facts.iter().enumerate() {
+        for (p, pattern) in fact.patterns.iter().enumerate() {
+            let first = &pattern.terms[0];
+            for &id in &first.first_exact {
+                begins_exact[id as usize].push((f, p));
+            }
+            for stem in &first.first_prefix {
+                begins_prefix.push((stem.clone(), f, p));
+            }
+            if first.first_special {
+                begins_anywhere.push((f, p));
+            }
+        }
+    }
+    Catalogue {
+        facts,
+        vocabulary,
+        begins_exact,
+        begins_prefix,
+        begins_anywhere,
+    }
 });
 
 /// A segment's tokens with their vocabulary ids, and the owner's first
@@ -265,15 +294,51 @@ struct Words<'a> {
     tokens: &'a [Token],
     ids: Vec<Option<u32>>,
     owner: &'a str,
+    /// (fact, pattern, start) for every position a pattern can begin at,
+    /// sorted; `find` tries only these.
+    begins: Vec<(usize, usize, usize)>,
 }
 
 impl<'a> Words<'a> {
     fn new(tokens: &'a [Token], owner: &'a str) -> Words<'a> {
-        let ids = tokens
+        let ids: Vec<Option<u32>> = tokens
             .iter()
             .map(|t| CATALOGUE.vocabulary.get(t.word.as_str()).copied())
             .collect();
-        Words { tokens, ids, owner }
+        let mut begins = Vec::new();
+        for (i, token) in tokens.iter().enumerate() {
+            if let Some(id) = ids[i] {
+                begins.extend(
+                    CATALOGUE.begins_exact[id as usize]
+                        .iter()
+                        .map(|&(f, p)| (f, p, i)),
+                );
+            }
+            let stems = CATALOGUE.begins_prefix.iter();
+            begins.extend(
+                stems
+                    .filter(|(stem, _, _)| token.word.starts_with(stem.as_str()))
+                    .map(|&(_, f, p)| (f, p, i)),
+            );
+            begins.extend(CATALOGUE.begins_anywhere.iter().map(|&(f, p)| (f, p, i)));
+        }
+        begins.sort_unstable();
+        begins.dedup();
+        Words {
+            tokens,
+            ids,
+            owner,
+            begins,
+        }
+    }
+
+    /// The (pattern, start) pairs of fact `f` worth trying, in order.
+    fn begins_of(&self, f: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let from = self.begins.partition_point(|&(fact, _, _)| fact < f);
+        self.begins[from..]
+            .iter()
+            .take_while(move |&&(fact, _, _)| fact == f)
+            .map(|&(_, p, i)| (p, i))
     }
 }
 
@@ -372,7 +437,7 @@ pub fn extract(segments: &[Segment<'_>], owner_name: &str) -> Facts {
             });
         }
         let words = Words::new(&tokens, &owner);
-        for fact in CATALOGUE.facts.iter() {
+        for (f, fact) in CATALOGUE.facts.iter().enumerate() {
             // The direct answer to a question settles that question's fact.
             if verdict.is_some_and(|(f, _)| f == fact.def.name)
                 || (fact.def.name == "leak_stopped"
@@ -388,7 +453,7 @@ pub fn extract(segments: &[Segment<'_>], owner_name: &str) -> Facts {
             } else {
                 REACH
             };
-            for (start, end, negated_inside) in find(fact, &words) {
+            for (start, end, negated_inside) in find(f, fact, &words) {
                 // A robocall is a robocall whatever it denies ("this is
                 // not a sales call").
                 let polarity = if fact.def.name == "robocall" {
@@ -558,18 +623,16 @@ fn contains_phrase(text: &str, phrase: &str) -> bool {
 /// Every match of the fact's patterns, as token ranges, less those vetoed.
 /// Where matches overlap, the one that starts first wins, then the
 /// longest: "no heat" beats "heat .. in the house" read as negated.
-fn find(fact: &CompiledFact, words: &Words<'_>) -> Vec<(usize, usize, bool)> {
+fn find(f: usize, fact: &CompiledFact, words: &Words<'_>) -> Vec<(usize, usize, bool)> {
     let tokens = words.tokens;
     let mut candidates: Vec<(usize, usize, bool)> = Vec::new();
-    for pattern in &fact.patterns {
-        for start in 0..tokens.len() {
-            if let Some((end, gaps)) = match_gaps(pattern, words, start) {
-                // "roof .. leaking" must not match "roof nothing's leaking".
-                let negated_inside = gaps
-                    .iter()
-                    .any(|&i| NEGATORS.contains(&tokens[i].word.as_str()));
-                candidates.push((start, end, negated_inside));
-            }
+    for (p, start) in words.begins_of(f) {
+        if let Some((end, gaps)) = match_gaps(&fact.patterns[p], words, start) {
+            // "roof .. leaking" must not match "roof nothing's leaking".
+            let negated_inside = gaps
+                .iter()
+                .any(|&i| NEGATORS.contains(&tokens[i].word.as_str()));
+            candidates.push((start, end, negated_inside));
         }
     }
     candidates.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
