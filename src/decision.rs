@@ -146,7 +146,7 @@ pub fn lane_if(
     value: bool,
 ) -> Option<String> {
     let mut vars = assessment::variables(business, case, a);
-    vars.bool(fact, value);
+    vars.bool(fact.to_string(), value);
     let score = assessment::rescore(business, a, &vars);
     vars.set("urgency", crate::rules::Var::Int(score));
     let evaluator = Evaluator::new(&vars);

@@ -5,10 +5,12 @@
 //! maintained Rust implementation. This module is the only place that knows
 //! CEL exists: the rest of nightdesk sees a `Condition` and a `Variables`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, LazyLock};
 
+use cel::common::value::{CowVal, Val};
 use cel::{Context, Program, Value};
 
 /// A compiled condition: the owner's text and the program it became.
@@ -47,15 +49,17 @@ pub enum Var {
 /// The named values one contact offers its conditions.
 #[derive(Debug, Clone, Default)]
 pub struct Variables {
-    values: BTreeMap<String, Var>,
+    /// Most names are the catalogue's own `&'static str`: borrowed, not
+    /// copied, since a triage sets a few hundred.
+    values: BTreeMap<Cow<'static, str>, Var>,
 }
 
 impl Variables {
-    pub fn set(&mut self, name: &str, value: Var) {
-        self.values.insert(name.to_string(), value);
+    pub fn set(&mut self, name: impl Into<Cow<'static, str>>, value: Var) {
+        self.values.insert(name.into(), value);
     }
 
-    pub fn bool(&mut self, name: &str, value: bool) {
+    pub fn bool(&mut self, name: impl Into<Cow<'static, str>>, value: bool) {
         self.set(name, Var::Bool(value));
     }
 
@@ -64,24 +68,32 @@ impl Variables {
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.values.keys().map(String::as_str)
+        self.values.keys().map(|k| k.as_ref())
     }
 
-    fn context(&self) -> Context<'static, 'static> {
+    /// An interpreter context that reads these variables through a
+    /// resolver: only the names a condition uses are looked up and turned
+    /// into CEL values, instead of every variable for every context.
+    fn context(&self) -> Context<'_, '_> {
         // The standard library's functions are registered once per process:
         // building them for every evaluation was a fifth of a triage.
         static STDLIB: LazyLock<Arc<cel::Env>> = LazyLock::new(|| Arc::new(cel::Env::stdlib()));
         let mut context = Context::with_env(STDLIB.clone());
-        for (name, value) in &self.values {
-            let value = match value {
-                Var::Bool(b) => Value::Bool(*b),
-                Var::Int(i) => Value::Int(*i),
-                Var::Float(x) => Value::Float(*x),
-                Var::Text(s) => Value::String(Arc::new(s.clone())),
-            };
-            context.add_variable_from_value(name.clone(), value);
-        }
+        context.set_variable_resolver(self);
         context
+    }
+}
+
+impl cel::context::VariableResolver for Variables {
+    fn resolve<'b>(&'b self, name: &str) -> Option<CowVal<'b, 'b>> {
+        let value = match self.values.get(name)? {
+            Var::Bool(b) => Value::Bool(*b),
+            Var::Int(i) => Value::Int(*i),
+            Var::Float(x) => Value::Float(*x),
+            Var::Text(s) => Value::String(Arc::new(s.clone())),
+        };
+        let value: Box<dyn Val> = value.try_into().ok()?;
+        Some(CowVal::Owned(value))
     }
 }
 
@@ -152,7 +164,7 @@ impl Condition {
         self.eval_in(&variables.context())
     }
 
-    fn eval_in(&self, context: &Context) -> Result<bool, Error> {
+    fn eval_in(&self, context: &Context<'_, '_>) -> Result<bool, Error> {
         match self.program.execute(context) {
             Ok(Value::Bool(b)) => Ok(b),
             Ok(other) => Err(Error::NotBoolean(format!("{other:?}"))),
@@ -163,12 +175,12 @@ impl Condition {
 
 /// Evaluates many conditions against one set of variables, building the
 /// interpreter's context once.
-pub struct Evaluator {
-    context: Context<'static, 'static>,
+pub struct Evaluator<'v> {
+    context: Context<'v, 'v>,
 }
 
-impl Evaluator {
-    pub fn new(variables: &Variables) -> Evaluator {
+impl<'v> Evaluator<'v> {
+    pub fn new(variables: &'v Variables) -> Evaluator<'v> {
         Evaluator {
             context: variables.context(),
         }

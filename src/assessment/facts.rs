@@ -240,7 +240,9 @@ struct Catalogue {
     /// vocabulary id, by a stem the word begins with, or anywhere (a
     /// pattern whose first term begins with an age, a name or an area).
     begins_exact: Vec<Vec<(usize, usize)>>,
-    begins_prefix: Vec<(String, usize, usize)>,
+    /// By the stem's first byte, so a word is tested only against stems
+    /// that share it.
+    begins_prefix: Vec<Vec<(String, usize, usize)>>,
     begins_anywhere: Vec<(usize, usize)>,
 }
 
@@ -263,7 +265,7 @@ static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(|| {
         })
         .collect::<Vec<CompiledFact>>();
     let mut begins_exact = vec![Vec::new(); vocabulary.len()];
-    let mut begins_prefix = Vec::new();
+    let mut begins_prefix = vec![Vec::new(); 256];
     let mut begins_anywhere = Vec::new();
     for (f, fact) in facts.iter().enumerate() {
         for (p, pattern) in fact.patterns.iter().enumerate() {
@@ -272,7 +274,10 @@ static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(|| {
                 begins_exact[id as usize].push((f, p));
             }
             for stem in &first.first_prefix {
-                begins_prefix.push((stem.clone(), f, p));
+                match stem.bytes().next() {
+                    Some(first) => begins_prefix[usize::from(first)].push((stem.clone(), f, p)),
+                    None => begins_anywhere.push((f, p)),
+                }
             }
             if first.first_special {
                 begins_anywhere.push((f, p));
@@ -314,7 +319,8 @@ impl<'a> Words<'a> {
                         .map(|&(f, p)| (f, p, i)),
                 );
             }
-            let stems = CATALOGUE.begins_prefix.iter();
+            let first = token.word.bytes().next().map_or(0, usize::from);
+            let stems = CATALOGUE.begins_prefix[first].iter();
             begins.extend(
                 stems
                     .filter(|(stem, _, _)| token.word.starts_with(stem.as_str()))

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::config::Business;
 use crate::intake::Case;
-use crate::rules::{Var, Variables};
+use crate::rules::{Evaluator, Var, Variables};
 use facts::{Facts, Segment, State};
 
 pub use urgency::{Contribution, Urgency};
@@ -162,11 +162,17 @@ fn judge_safety(business: &Business, a: &mut Assessment) {
     };
     let mut sure: Vec<(usize, &crate::config::Safety)> = Vec::new();
     let mut doubtful: Vec<(usize, &crate::config::Safety)> = Vec::new();
+    // One interpreter context for every script's extra condition.
+    let evaluator = business
+        .safety
+        .iter()
+        .any(|s| s.when.is_some())
+        .then(|| Evaluator::new(&vars));
     for s in &business.safety {
-        let extra = s
-            .when
-            .as_ref()
-            .is_none_or(|w| w.eval(&vars).unwrap_or(false));
+        let extra = match (&s.when, &evaluator) {
+            (Some(when), Some(evaluator)) => evaluator.eval(when).unwrap_or(false),
+            _ => true,
+        };
         let order = a.facts.first_order(&s.fact).unwrap_or(usize::MAX);
         match a.facts.state(&s.fact) {
             State::Present if extra => sure.push((order, s)),

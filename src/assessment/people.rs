@@ -21,6 +21,30 @@ pub fn recognise(case: &Case, business: &Business) -> Recognised {
     // street. So the address answer is skipped, and a name followed by a
     // street word or led by a house number does not count.
     let named = || {
+        // Most calls name no account: look for each name's first word in
+        // the plain text before tokenising anything.
+        let text = case
+            .words
+            .iter()
+            .filter(|u| u.slot.as_deref() != Some("address"))
+            .map(|u| u.text.to_lowercase())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let first_words = business.commercial.iter().flat_map(|a| {
+            std::iter::once(a.name.as_str()).chain(a.also_called.iter().map(String::as_str))
+        });
+        // The leading letters of the first word only: "St." is "st" in
+        // the tokens, and a caller may not type the full stop.
+        let stem = |n: &str| -> String {
+            n.chars()
+                .take_while(|c| c.is_alphanumeric())
+                .flat_map(char::to_lowercase)
+                .collect()
+        };
+        let mentioned = first_words.map(stem).any(|w| text.contains(&w));
+        if !mentioned {
+            return None;
+        }
         let said: Vec<String> = case
             .words
             .iter()

@@ -65,7 +65,15 @@ pub fn tokenize(text: &str) -> Vec<Token> {
 /// Lower case, straight apostrophes, and the common spellings of a few
 /// words callers write differently.
 fn fold(word: &str) -> String {
-    let w = word.to_lowercase().replace('’', "'").replace(',', "");
+    // Most words are already plain lower-case ASCII: one copy, not three.
+    let plain = word
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase() && b != b',');
+    let w = if plain {
+        word.to_string()
+    } else {
+        word.to_lowercase().replace('’', "'").replace(',', "")
+    };
     match w.as_str() {
         "a/c" | "ac's" => "ac".into(),
         "cant" => "can't".into(),
