@@ -153,21 +153,18 @@ fn locate(case: &Case, business: &Business, a: &mut Assessment) {
 
 /// Decides the hazard, the unclear-safety flag and the script to say.
 fn judge_safety(business: &Business, a: &mut Assessment) {
-    let vars = {
+    // The facts as variables, and one interpreter context, only where a
+    // script has an extra condition to evaluate.
+    let vars = business.safety.iter().any(|s| s.when.is_some()).then(|| {
         let mut v = Variables::default();
         for name in facts::names() {
             v.bool(name, a.facts.state(name) == State::Present);
         }
         v
-    };
+    });
+    let evaluator = vars.as_ref().map(Evaluator::new);
     let mut sure: Vec<(usize, &crate::config::Safety)> = Vec::new();
     let mut doubtful: Vec<(usize, &crate::config::Safety)> = Vec::new();
-    // One interpreter context for every script's extra condition.
-    let evaluator = business
-        .safety
-        .iter()
-        .any(|s| s.when.is_some())
-        .then(|| Evaluator::new(&vars));
     for s in &business.safety {
         let extra = match (&s.when, &evaluator) {
             (Some(when), Some(evaluator)) => evaluator.eval(when).unwrap_or(false),

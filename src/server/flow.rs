@@ -445,13 +445,15 @@ pub async fn recording(
     let recording = p
         .get("RecordingUrl")
         .filter(|u| u.starts_with("https://") || u.starts_with("http://"));
-    if let (Some(url), None) = (recording, &c.recording) {
-        c.recording = Some(url.to_string());
-        if c.ended.is_some() {
-            tx.update_contact(&row(&c, &stored.status, stored.version)?)
-                .await?;
+    // Twilio sends the recording's URL with the action, the recording
+    // status and the transcription, in no promised order: the first kept.
+    let learned = match (recording, &c.recording) {
+        (Some(url), None) => {
+            c.recording = Some(url.to_string());
+            true
         }
-    }
+        _ => false,
+    };
     if event == "transcription" && c.ended != Some(Ending::Completed) {
         let text = p.get("TranscriptionText").unwrap_or("").trim().to_string();
         if !text.is_empty() {
@@ -462,13 +464,20 @@ pub async fn recording(
             };
             c.words.push(crate::intake::Utterance { slot, text });
         }
-        if c.words.is_empty() || c.channel == Channel::Voice && c.asked.is_empty() {
+        // A call that ended as missed, or before any question, and then
+        // left words is a voicemail.
+        let unanswered =
+            c.channel == Channel::MissedCall || c.channel == Channel::Voice && c.asked.is_empty();
+        if c.words.is_empty() || unanswered {
             c.channel = Channel::Voicemail;
         }
         c.ended = Some(Ending::Voicemail);
         c.pending = None;
         plan::finalize(&mut tx, app, business, &mut c, now).await?;
         tx.update_contact(&row(&c, "closed", stored.version)?)
+            .await?;
+    } else if learned {
+        tx.update_contact(&row(&c, &stored.status, stored.version)?)
             .await?;
     }
     tx.answer_webhook(key, &answer).await?;

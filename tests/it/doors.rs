@@ -325,3 +325,106 @@ async fn an_mms_with_two_photos_is_kept_with_the_receipt() {
         .any(|m| m.to == tech && m.body.contains(PHOTO_A) && m.body.contains(PHOTO_B));
     assert!(told, "the technician did not get the photo links");
 }
+
+/// Twilio promises no order between a recording's status and its
+/// transcription. A transcription that arrives first, carrying the
+/// recording's URL, closes the contact in one write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transcription_before_the_recording_status_still_closes_the_contact() {
+    use super::helpers::{parse_xml, post, shared, with_param};
+    let s = Server::start().await;
+    let from = "+16125550186";
+    let call = with_param(
+        &with_param(
+            &shared("twilio/webhooks/voice-incoming-call.form"),
+            "To",
+            BIRCHLINE,
+        ),
+        "From",
+        from,
+    );
+    let first = post(
+        &s.url("/twilio/voice"),
+        call.clone(),
+        Some(&s.sign("/twilio/voice", &call)),
+        &[],
+    )
+    .await;
+    let root = parse_xml(&first.body).unwrap();
+    let action = root
+        .walk()
+        .into_iter()
+        .find(|n| n.name == "Gather")
+        .and_then(|g| g.attr("action").map(str::to_string))
+        .unwrap();
+    let contact = url::Url::parse(&s.url(""))
+        .unwrap()
+        .join(&action)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "contact")
+        .unwrap()
+        .1
+        .into_owned();
+
+    // The call ends (its status comes first), then the transcription
+    // arrives before any recording status.
+    let sid = nightdesk::twilio::parse_form(call.as_bytes())
+        .unwrap()
+        .into_iter()
+        .find(|(k, _)| k == "CallSid")
+        .unwrap()
+        .1;
+    let mut ended = shared("twilio/webhooks/call-status-inbound-completed.form");
+    for (name, value) in [
+        ("To", BIRCHLINE),
+        ("Called", BIRCHLINE),
+        ("From", from),
+        ("Caller", from),
+        ("CallSid", sid.as_str()),
+    ] {
+        ended = with_param(&ended, name, value);
+    }
+    let status = post(
+        &s.url("/twilio/voice/status"),
+        ended.clone(),
+        Some(&s.sign("/twilio/voice/status", &ended)),
+        &[],
+    )
+    .await;
+    assert!(status.status < 300, "{status:?}");
+    let path = format!("/twilio/recording?contact={contact}&event=transcription");
+    let mut body = shared("twilio/webhooks/transcription-completed.form");
+    for (name, value) in [
+        ("To", BIRCHLINE),
+        ("Called", BIRCHLINE),
+        ("From", from),
+        ("Caller", from),
+    ] {
+        body = with_param(&body, name, value);
+    }
+    let body = with_param(&body, "CallSid", &sid);
+    let answer = post(
+        &s.url(&path),
+        body.clone(),
+        Some(&s.sign(&path, &body)),
+        &[],
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    settle(&s, &contact).await;
+
+    let r = receipt_of(&s, &contact).await;
+    assert!(
+        r["issue"]["recording"]
+            .as_str()
+            .is_some_and(|u| u.contains("/Recordings/RE")),
+        "{r:#}"
+    );
+    assert_eq!(r["channel"], "voicemail");
+    assert!(r["lane"].is_string(), "the voicemail was routed: {r:#}");
+    assert_eq!(
+        s.store().contact(&contact).await.unwrap().unwrap().status,
+        "closed"
+    );
+}
