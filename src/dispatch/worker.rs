@@ -113,50 +113,48 @@ async fn send(app: &App, job: &Job) -> Result<(), Failure> {
 
     // An earlier attempt that died between handing the text to Twilio and
     // storing its id left the row at `sending`: ask Twilio before sending
-    // again, so that a crash never texts a technician twice.
+    // again, so that a crash never texts a technician twice. A text that
+    // landed is recorded as sent, with its handoff step and receipt.
     let earlier = app
         .store
         .messages(&job.contact_id)
         .await?
         .into_iter()
         .find(|m| m.id == message_id);
-    if let Some(row) = earlier.filter(|m| m.status == "sending" && m.provider_sid.is_none()) {
-        if let Some(landed) =
-            landed_earlier(twilio, &business.number, to, text, row.created_at).await?
-        {
-            let mut tx = app.store.begin().await?;
-            tx.message_sent(&message_id, Some(&landed.sid), &landed.status, None, now)
-                .await?;
-            tx.commit().await?;
+    let landed = match earlier.filter(|m| m.status == "sending" && m.provider_sid.is_none()) {
+        Some(row) => landed_earlier(twilio, &business.number, to, text, row.created_at).await?,
+        None => None,
+    };
+    let sent = match landed {
+        Some(message) => {
             warn!("an earlier attempt had reached Twilio; not sent again");
-            return Ok(());
+            Ok(message)
         }
-    }
-
-    {
-        let mut tx = app.store.begin().await?;
-        tx.message(&MessageRow {
-            id: message_id.clone(),
-            contact_id: job.contact_id.clone(),
-            kind: "sms".into(),
-            recipient: to.into(),
-            role: role.into(),
-            body: text.into(),
-            provider_sid: None,
-            status: "sending".into(),
-            error_code: None,
-            created_at: now,
-        })
-        .await?;
-        tx.commit().await?;
-    }
-    let callback = app
-        .public_url
-        .as_ref()
-        .map(|u| format!("{u}/twilio/sms/status"));
-    let sent = twilio
-        .send_message(&business.number, to, text, callback.as_deref(), &[])
-        .await;
+        None => {
+            let mut tx = app.store.begin().await?;
+            tx.message(&MessageRow {
+                id: message_id.clone(),
+                contact_id: job.contact_id.clone(),
+                kind: "sms".into(),
+                recipient: to.into(),
+                role: role.into(),
+                body: text.into(),
+                provider_sid: None,
+                status: "sending".into(),
+                error_code: None,
+                created_at: now,
+            })
+            .await?;
+            tx.commit().await?;
+            let callback = app
+                .public_url
+                .as_ref()
+                .map(|u| format!("{u}/twilio/sms/status"));
+            twilio
+                .send_message(&business.number, to, text, callback.as_deref(), &[])
+                .await
+        }
+    };
     let now = app.clock.millis();
     let mut tx = app.store.begin().await?;
     let outcome = match &sent {
