@@ -86,6 +86,24 @@ impl From<crate::store::Error> for Failure {
     }
 }
 
+/// The job's contact as stored and its business; a job whose contact or
+/// business is gone is given up.
+async fn contact_of<'a>(
+    app: &'a App,
+    job: &Job,
+) -> Result<(crate::store::ContactRow, &'a crate::config::Business), Failure> {
+    let stored = app
+        .store
+        .contact(&job.contact_id)
+        .await?
+        .ok_or_else(|| Failure::GiveUp("contact gone".into()))?;
+    let business = app
+        .config
+        .business(&stored.business)
+        .ok_or_else(|| Failure::GiveUp("business gone".into()))?;
+    Ok((stored, business))
+}
+
 fn field<'a>(payload: &'a Value, name: &str) -> &'a str {
     payload.get(name).and_then(Value::as_str).unwrap_or("")
 }
@@ -97,15 +115,7 @@ async fn send(app: &App, job: &Job) -> Result<(), Failure> {
     let p = &job.payload;
     let (to, role, text) = (field(p, "to"), field(p, "role"), field(p, "text"));
     let message_id = format!("m_{}", job.id.trim_start_matches("job_"));
-    let stored = app
-        .store
-        .contact(&job.contact_id)
-        .await?
-        .ok_or_else(|| Failure::GiveUp("contact gone".into()))?;
-    let business = app
-        .config
-        .business(&stored.business)
-        .ok_or_else(|| Failure::GiveUp("business gone".into()))?;
+    let (stored, business) = contact_of(app, job).await?;
     let now = app.clock.millis();
     let Some(twilio) = &app.twilio else {
         return Err(Failure::GiveUp("no Twilio credentials configured".into()));
@@ -121,7 +131,12 @@ async fn send(app: &App, job: &Job) -> Result<(), Failure> {
         .await?
         .into_iter()
         .find(|m| m.id == message_id);
-    let landed = match earlier.filter(|m| m.status == "sending" && m.provider_sid.is_none()) {
+    // An attempt that died after storing the SID (in the same commit as
+    // its handoff step and receipt) finished everything but the job.
+    if earlier.as_ref().is_some_and(|m| m.provider_sid.is_some()) {
+        return Ok(());
+    }
+    let landed = match earlier.filter(|m| m.status == "sending") {
         Some(row) => landed_earlier(twilio, &business.number, to, text, row.created_at).await?,
         None => None,
     };
@@ -225,15 +240,7 @@ async fn landed_earlier(
 async fn call(app: &App, job: &Job) -> Result<(), Failure> {
     let p = &job.payload;
     let (to, role, person) = (field(p, "to"), field(p, "role"), field(p, "person"));
-    let stored = app
-        .store
-        .contact(&job.contact_id)
-        .await?
-        .ok_or_else(|| Failure::GiveUp("contact gone".into()))?;
-    let business = app
-        .config
-        .business(&stored.business)
-        .ok_or_else(|| Failure::GiveUp("business gone".into()))?;
+    let (_, business) = contact_of(app, job).await?;
     let Some(base) = app
         .public_url
         .as_deref()
@@ -319,15 +326,7 @@ async fn escalate(app: &App, job: &Job, claimed_at: i64) -> Result<(), Failure> 
         .get("step")
         .and_then(Value::as_u64)
         .ok_or_else(|| Failure::GiveUp("timer without a step".into()))? as usize;
-    let stored = app
-        .store
-        .contact(&job.contact_id)
-        .await?
-        .ok_or_else(|| Failure::GiveUp("contact gone".into()))?;
-    let business = app
-        .config
-        .business(&stored.business)
-        .ok_or_else(|| Failure::GiveUp("business gone".into()))?;
+    let (_, business) = contact_of(app, job).await?;
     let now = app.clock.millis();
     let mut tx = app.store.begin().await?;
     let timing = serde_json::json!({"step": step, "run_at": job.run_at, "claimed_at": claimed_at, "late_ms": claimed_at - job.run_at});
