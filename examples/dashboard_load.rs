@@ -117,6 +117,7 @@ async fn main() -> anyhow::Result<()> {
             decision: &d,
             messages: &messages,
             handoff: &handoff,
+            booking: None,
             version: 1,
         });
         tx.insert_contact(&ContactRow {

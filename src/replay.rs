@@ -246,7 +246,7 @@ impl Harness {
                 _ => store.contact_of_call(key).await?,
             };
             if let Some(id) = contact {
-                if store.pending_jobs(&id).await? == 0 {
+                if store.pending_jobs(&id, self.app.clock.millis()).await? == 0 {
                     if let Some(body) = store.receipt(&id).await? {
                         return Ok(serde_json::from_str(&body)?);
                     }

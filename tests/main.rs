@@ -12,6 +12,7 @@ mod it {
     pub mod doors;
     pub mod helpers;
     pub mod independent;
+    pub mod lanes;
     pub mod sinks;
     pub mod store;
     pub mod webhooks;

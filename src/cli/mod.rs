@@ -159,6 +159,12 @@ fn check(dir: Option<PathBuf>) -> anyhow::Result<i32> {
             for w in &config.warnings {
                 println!("{w}");
             }
+            let now = jiff::Timestamp::now();
+            for b in &config.businesses {
+                for alarm in crate::dispatch::coverage::alarms(b, now) {
+                    println!("{}: warning: {alarm}", b.id);
+                }
+            }
             println!("ok: {} business(es) checked", config.businesses.len());
             Ok(0)
         }

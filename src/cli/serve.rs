@@ -60,6 +60,10 @@ pub fn serve(
             .await
             .with_context(|| format!("listening on {listen}"))?;
         tracing::info!(listen = %listener.local_addr()?, "nightdesk serving");
+        // Coverage holes are told to the owner at start-up, then daily.
+        crate::dispatch::coverage::queue_all(&app)
+            .await
+            .context("queueing the coverage check")?;
         tokio::spawn(crate::dispatch::worker::run(app.clone()));
         axum::serve(
             listener,

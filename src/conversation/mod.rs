@@ -294,7 +294,7 @@ impl Conversation {
             None => {
                 self.pending = None;
                 self.ended = Some(Ending::Completed);
-                say.push(closing(business, &a, &d, self.callback()));
+                say.push(closing(business, &a, &d, self.callback(), now));
                 Reply {
                     say,
                     next: Next::Close,
@@ -480,6 +480,7 @@ fn closing(
     a: &Assessment,
     d: &decision::Decision,
     callback: String,
+    now: Timestamp,
 ) -> String {
     let last4: String = callback
         .chars()
@@ -501,8 +502,20 @@ fn closing(
             format!("I've passed this to {}. Expect a call first thing in the morning.", business.owner.name)
         }
         Some("human") => format!("I've passed this to {}, who will call you back today.", business.owner.name),
-        Some("priority") => "Thanks. I've put this in our priority queue for your account, and the team will be in touch.".into(),
-        Some("booking") => "Thanks. I've asked for a visit, and we'll text you the next open times to confirm.".into(),
+        Some("priority") => match crate::dispatch::plan::priority_at(business, a, now) {
+            None => format!(
+                "Thanks. I've passed this to {} as a priority for your account, and they'll be in touch shortly.",
+                business.owner.name
+            ),
+            Some(_) => format!(
+                "Thanks. I've put this in our priority queue for your account, and {} will be in touch first thing in the morning.",
+                business.owner.name
+            ),
+        },
+        Some("booking") if business.booking.is_some() => {
+            "Thanks. I've asked for a visit, and we'll text you the next open times. Reply with the number of the one you want.".into()
+        }
+        Some("booking") => "Thanks. I've asked for a visit, and the office will call you to set a time.".into(),
         Some("decline") => match (&d.referral, a.in_area) {
             (_, Some(false)) => format!("I'm sorry, that address is outside the area {} serves, so we can't send someone. Please try a local company.", business.name),
             (Some(r), _) => format!("I'm sorry, that's not work we do. {r} may be able to help."),

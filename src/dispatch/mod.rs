@@ -1,6 +1,8 @@
 //! Dispatch: who is on call, each lane's plan, the alert and the replies,
 //! run by a worker from jobs in the store.
 
+pub mod booking;
+pub mod coverage;
 pub mod escalation;
 pub mod hours;
 pub mod ical;

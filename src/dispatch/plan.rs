@@ -92,6 +92,14 @@ pub async fn finalize(
             c, "textback", "caller", "", &c.caller, &text, true, ms,
         ));
     }
+    match d.lane.as_deref() {
+        Some("booking") => {
+            let trade = a.trade.as_deref().unwrap_or("general");
+            jobs.push(super::booking::job(c, trade, ms));
+        }
+        Some("priority") => jobs.extend(priority_jobs(business, c, &a, &d, now)),
+        _ => {}
+    }
     for job in &jobs {
         tx.enqueue(job, ms).await?;
     }
@@ -115,6 +123,77 @@ pub async fn finalize(
     }
     write_receipt(tx, business, c, &a, &d, now).await?;
     Ok(())
+}
+
+/// When a priority request is passed on: at once for an account marked
+/// around the clock or while the business is open, else at its next
+/// opening. `None` means at once.
+pub fn priority_at(business: &Business, a: &Assessment, now: Timestamp) -> Option<Timestamp> {
+    let account = a
+        .commercial
+        .as_ref()
+        .and_then(|name| business.commercial.iter().find(|x| &x.name == name));
+    if account.is_some_and(|x| x.around_the_clock) || business.hours.is_open(now) {
+        return None;
+    }
+    business.hours.next_open(now).map(|z| z.timestamp())
+}
+
+/// The priority lane: the owner gets the summary and the account's
+/// contact on file is told the request is in, both at `priority_at`.
+fn priority_jobs(
+    business: &Business,
+    c: &Conversation,
+    a: &Assessment,
+    d: &Decision,
+    now: Timestamp,
+) -> Vec<NewJob> {
+    let ms = now.as_millisecond();
+    let run_at = priority_at(business, a, now).map_or(ms, |t| t.as_millisecond());
+    let name = a
+        .commercial
+        .clone()
+        .unwrap_or_else(|| "a commercial account".into());
+    let mut owner = alert_job(
+        c,
+        "priority:owner",
+        "owner",
+        &business.owner.name,
+        &business.owner.phone,
+        &format!("PRIORITY {name}. {}", alert_text(business, c, a, d)),
+        true,
+        ms,
+    );
+    owner.run_at = run_at;
+    let mut jobs = vec![owner];
+    let contact = business
+        .commercial
+        .iter()
+        .find(|x| Some(&x.name) == a.commercial.as_ref())
+        .map(|x| x.phone.clone())
+        .filter(|p| !p.is_empty() && *p != c.caller);
+    if let Some(phone) = contact {
+        let text = format!(
+            "{}: a service request for {name} came in from {}. {} has it as a priority and will be in touch.",
+            business.name,
+            c.callback(),
+            business.owner.name
+        );
+        let mut told = alert_job(
+            c,
+            "priority:account",
+            "account",
+            &name,
+            &phone,
+            &text,
+            true,
+            ms,
+        );
+        told.payload["handoff"] = serde_json::Value::Bool(false);
+        told.run_at = run_at;
+        jobs.push(told);
+    }
+    jobs
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -159,6 +238,12 @@ pub async fn write_receipt(
         .into_iter()
         .filter_map(|v| serde_json::from_value(v).ok())
         .collect();
+    let booked = tx.booking(&c.contact_id).await?;
+    let booking = super::booking::receipt_part(
+        business,
+        &tx.events(&c.contact_id, "booking").await?,
+        booked.as_ref(),
+    );
     let version = tx.next_receipt_version(&c.contact_id).await?;
     let r = receipt::build(&Inputs {
         business,
@@ -167,6 +252,7 @@ pub async fn write_receipt(
         decision: d,
         messages: &messages,
         handoff: &handoff,
+        booking,
         version,
     });
     let body = serde_json::to_string(&r)?;

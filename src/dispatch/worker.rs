@@ -54,6 +54,8 @@ pub async fn run_one(app: &App) -> Result<bool, crate::store::Error> {
         "sink" => return crate::record::outbox::start(app, job.clone()).await,
         "call" => call(app, &job).await,
         "escalate" => escalate(app, &job, now).await,
+        "booking" | "booking-check" => booking(app, &job).await,
+        "coverage" => coverage(app, &job).await,
         other => Err(Failure::GiveUp(format!("unknown job kind {other}"))),
     };
     let now = app.clock.millis();
@@ -315,6 +317,30 @@ async fn call(app: &App, job: &Job) -> Result<(), Failure> {
         info!(role = role, "call placed");
     }
     outcome
+}
+
+/// The daily coverage check of one business.
+async fn coverage(app: &App, job: &Job) -> Result<(), Failure> {
+    let business = app
+        .config
+        .business(field(&job.payload, "business"))
+        .ok_or_else(|| Failure::GiveUp("business gone".into()))?;
+    super::coverage::run(app, business, &job.id).await?;
+    Ok(())
+}
+
+/// The booking lane's offer to the caller, or its morning check.
+#[instrument(skip_all, fields(job_id = %job.id, contact_id = %job.contact_id))]
+async fn booking(app: &App, job: &Job) -> Result<(), Failure> {
+    let (_, business) = contact_of(app, job).await?;
+    let now = app.clock.now();
+    if job.kind == "booking" {
+        let trade = field(&job.payload, "trade");
+        super::booking::offer(app, business, &job.contact_id, trade, now).await?;
+    } else {
+        super::booking::check(app, business, &job.contact_id, now).await?;
+    }
+    Ok(())
 }
 
 /// An escalation timer: moves the chain on unless its step is resolved.

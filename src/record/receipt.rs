@@ -49,6 +49,9 @@ pub struct Receipt {
     pub referral: Option<String>,
     pub messages: Vec<MessageRef>,
     pub handoff: Vec<HandoffStep>,
+    /// The booking lane's offer and the window taken, if any.
+    #[serde(default)]
+    pub booking: Option<BookingRef>,
     pub dialog: Dialog,
     pub timings: Timings,
 }
@@ -143,6 +146,25 @@ pub struct HandoffStep {
     pub note: Option<String>,
 }
 
+/// What the booking lane offered the caller and what they took.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BookingRef {
+    pub trade: Option<String>,
+    /// The windows last offered, in order.
+    pub offered: Vec<Window>,
+    pub booked: Option<Window>,
+    /// When the owner is texted to set a time by phone, if they are.
+    pub queued_for_owner: Option<String>,
+}
+
+/// A booking window: UTC instants and the words the caller was sent.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Window {
+    pub start: String,
+    pub end: String,
+    pub label: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Dialog {
     pub questions: usize,
@@ -169,6 +191,7 @@ pub struct Inputs<'a> {
     pub decision: &'a Decision,
     pub messages: &'a [MessageRow],
     pub handoff: &'a [HandoffStep],
+    pub booking: Option<BookingRef>,
     pub version: i64,
 }
 
@@ -299,6 +322,7 @@ pub fn build(i: &Inputs<'_>) -> Receipt {
             })
             .collect(),
         handoff: i.handoff.to_vec(),
+        booking: i.booking.clone(),
         dialog: Dialog {
             questions: c.questions(),
             asked: c.asked.clone(),

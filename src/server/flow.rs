@@ -305,6 +305,20 @@ pub async fn text_in(
         .recent_contact(&business.number, &caller, "open", since)
         .await?
         .filter(|o| o.channel == "sms");
+    // A reply to a booking offer, when no text dialog is open.
+    let booked = match &open {
+        None => crate::dispatch::booking::reply(&mut tx, business, &caller, &text, now).await?,
+        Some(_) => None,
+    };
+    if let Some(reply) = booked {
+        let xml = crate::twilio::MessagingResponse::new()
+            .message(&reply)
+            .to_string();
+        tx.answer_webhook(key, &xml).await?;
+        tx.commit().await?;
+        app.jobs_ready.notify_one();
+        return Ok(xml);
+    }
     if open.is_none() && !photos.is_empty() && text.trim().is_empty() {
         // Photos alone, after the contact they belong to was closed (the
         // call ended, the form was sent): kept with that contact.

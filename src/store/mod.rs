@@ -5,6 +5,7 @@
 //! driver. Nothing about a contact lives only in memory: any instance can
 //! take the next turn, and a restart loses nothing.
 
+mod bookings;
 mod dashboard;
 mod escalation;
 mod jobs;
@@ -17,6 +18,7 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, Row};
 
+pub use bookings::Booked;
 pub use dashboard::{AuditedContact, ListedContact, MarkRow, SessionRow, UserRow, WorthRow};
 pub use escalation::EscalationRow;
 pub use jobs::{Job, NewJob};
@@ -74,6 +76,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "sink order",
         include_str!("../../migrations/0005_sink_order.sql"),
+    ),
+    (
+        6,
+        "bookings",
+        include_str!("../../migrations/0006_bookings.sql"),
     ),
 ];
 
@@ -257,16 +264,17 @@ impl Store {
         Ok(row.map(|r| r.get(0)))
     }
 
-    /// Jobs of a contact not yet done or given up, leaving out escalation
-    /// timers, which wait minutes by design, and sink writes, which never
-    /// hold up a contact.
+    /// Jobs of a contact due by `now` and not yet done or given up,
+    /// leaving out escalation timers, which wait minutes by design, and
+    /// sink writes, which never hold up a contact.
     ///
     /// # Errors
     ///
     /// When the database is unreachable.
-    pub async fn pending_jobs(&self, contact_id: &str) -> Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) FROM jobs WHERE contact_id = $1 AND state IN ('queued', 'running') AND kind NOT IN ('escalate', 'sink')")
+    pub async fn pending_jobs(&self, contact_id: &str, now: i64) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) FROM jobs WHERE contact_id = $1 AND state IN ('queued', 'running') AND run_at <= $2 AND kind NOT IN ('escalate', 'sink')")
             .bind(contact_id)
+            .bind(now)
             .fetch_one(&self.pool)
             .await?;
         Ok(row.try_get(0)?)

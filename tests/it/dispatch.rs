@@ -54,7 +54,7 @@ async fn emergency(h: &Harness, entry: &Entry) -> String {
 /// Runs every due job on every app until none is due or running. The
 /// harness's own worker may hold a job meanwhile; waiting for it is a
 /// wait on the store, not on a timer.
-async fn settle(apps: &[&App]) {
+pub async fn settle(apps: &[&App]) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         for app in apps {
@@ -77,14 +77,14 @@ async fn settle(apps: &[&App]) {
     }
 }
 
-fn advance(apps: &[&App], minutes: i64) {
+pub fn advance(apps: &[&App], minutes: i64) {
     for app in apps {
         app.clock
             .advance(SignedDuration::from_mins(minutes) + SignedDuration::from_secs(1));
     }
 }
 
-fn texts_to(standin: &StandIn, phone: &str) -> Vec<String> {
+pub fn texts_to(standin: &StandIn, phone: &str) -> Vec<String> {
     standin
         .messages()
         .into_iter()

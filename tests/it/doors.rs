@@ -27,7 +27,12 @@ async fn receipt_of(s: &Server, contact: &str) -> Value {
 /// Waits until the contact's texts and calls have gone out.
 async fn settle(s: &Server, contact: &str) {
     for _ in 0..200 {
-        if s.store().pending_jobs(contact).await.unwrap() == 0 {
+        if s.store()
+            .pending_jobs(contact, s.harness.app.clock.millis())
+            .await
+            .unwrap()
+            == 0
+        {
             s.harness.standin.settle().await;
             return;
         }

@@ -1,0 +1,268 @@
+//! The routine lanes through the Twilio stand-in: a booking offered by
+//! text and taken by the caller's reply, a window that fills, an offer
+//! nobody answers handed to the owner in the morning, and the priority
+//! lane passed on at once for a 24/7 account and at the opening otherwise.
+
+use nightdesk::dispatch::coverage;
+use nightdesk::intake::corpus::Entry;
+use nightdesk::replay::Harness;
+use sqlx::Row;
+
+use super::dispatch::{advance, settle, texts_to};
+use super::helpers::{self, message_text, Server};
+
+const BIRCHLINE: &str = "+16125550100";
+const KAREN: &str = "+16125550101";
+const GREG: &str = "+18135550101";
+
+fn case(id: &str) -> Entry {
+    helpers::corpus()
+        .into_iter()
+        .find(|e| e.id == id)
+        .unwrap_or_else(|| panic!("{id} is in the corpus"))
+}
+
+/// Plays the case to its lane and runs the jobs it queued.
+async fn play(h: &Harness, entry: &Entry, lane: &str) {
+    let outcome = h
+        .play(entry)
+        .await
+        .expect("the case plays")
+        .expect("a channel replay covers");
+    assert_eq!(outcome.lane.as_deref(), Some(lane), "{}", entry.id);
+    settle(&[&h.app]).await;
+}
+
+async fn receipt_of(h: &Harness, caller: &str) -> serde_json::Value {
+    let contact = h
+        .app
+        .store
+        .latest_contact_of(caller)
+        .await
+        .unwrap()
+        .expect("a contact");
+    serde_json::from_str(&h.app.store.receipt(&contact).await.unwrap().unwrap()).unwrap()
+}
+
+/// msp-051: AC not cooling, texted Wednesday 2026-08-26 at 15:50, while
+/// Birchline is open; its next windows are Thursday's.
+const THURSDAY: &str =
+    "1) Thu Aug 27, 8-10 AM  2) Thu Aug 27, 10 AM-12 PM  3) Thu Aug 27, 1-3 PM. Reply 1, 2 or 3 to book";
+
+#[tokio::test]
+async fn a_booking_is_offered_by_text_and_the_reply_takes_the_window() {
+    let s = Server::start().await;
+    let h = &s.harness;
+    let entry = case("msp-051");
+    play(h, &entry, "booking").await;
+    let offers: Vec<String> = texts_to(&h.standin, &entry.from)
+        .into_iter()
+        .filter(|t| t.contains("Reply 1"))
+        .collect();
+    assert_eq!(offers.len(), 1, "one offer: {offers:?}");
+    assert!(offers[0].contains(THURSDAY), "{}", offers[0]);
+
+    let reply = h
+        .caller
+        .text(&entry.from, BIRCHLINE, "2", Vec::new())
+        .await
+        .unwrap();
+    assert!(
+        message_text(&reply).starts_with("You're booked: Thu Aug 27, 10 AM-12 PM."),
+        "{reply}"
+    );
+    settle(&[&h.app]).await;
+    let receipt = receipt_of(h, &entry.from).await;
+    let booking = &receipt["booking"];
+    assert_eq!(booking["booked"]["label"], "Thu Aug 27, 10 AM-12 PM");
+    assert_eq!(booking["booked"]["start"], "2026-08-27T15:00:00Z");
+    assert_eq!(booking["trade"], "hvac");
+    assert_eq!(booking["offered"].as_array().unwrap().len(), 3);
+    assert!(booking["queued_for_owner"].is_null());
+
+    // A second pick keeps the first booking.
+    let again = h
+        .caller
+        .text(&entry.from, BIRCHLINE, "1", Vec::new())
+        .await
+        .unwrap();
+    assert!(
+        message_text(&again).starts_with("You're already booked for Thu Aug 27, 10 AM-12 PM"),
+        "{again}"
+    );
+    assert_eq!(helpers::count(&h.app.store, "bookings").await, 1);
+
+    // Booked: the hour's check asks nothing of the owner.
+    advance(&[&h.app], 120);
+    settle(&[&h.app]).await;
+    let owner = texts_to(&h.standin, KAREN);
+    assert!(
+        !owner.iter().any(|t| t.contains("BOOKING REQUEST")),
+        "{owner:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_window_holds_no_more_jobs_than_the_owner_allows() {
+    let s = Server::start().await;
+    let h = &s.harness;
+    let callers = ["+16125550181", "+16125550182", "+16125550183"];
+    for from in callers {
+        let mut entry = case("msp-051");
+        entry.from = from.into();
+        play(h, &entry, "booking").await;
+        let offer = texts_to(&h.standin, from).pop().expect("an offer");
+        assert!(offer.contains(THURSDAY), "{offer}");
+    }
+    // All three pick the 8-10 window; Birchline takes two jobs a window.
+    let mut answers = Vec::new();
+    for from in callers {
+        let reply = h
+            .caller
+            .text(from, BIRCHLINE, "1", Vec::new())
+            .await
+            .unwrap();
+        answers.push(message_text(&reply));
+    }
+    assert!(answers[0].starts_with("You're booked: Thu Aug 27, 8-10 AM."));
+    assert!(answers[1].starts_with("You're booked: Thu Aug 27, 8-10 AM."));
+    assert!(
+        answers[2].starts_with("Sorry, that time just filled.")
+            && answers[2].contains(
+                "1) Thu Aug 27, 10 AM-12 PM  2) Thu Aug 27, 1-3 PM  3) Thu Aug 27, 3-5 PM"
+            ),
+        "{}",
+        answers[2]
+    );
+    // The new offer is the one a pick reads.
+    let reply = h
+        .caller
+        .text(callers[2], BIRCHLINE, "first", Vec::new())
+        .await
+        .unwrap();
+    assert!(
+        message_text(&reply).starts_with("You're booked: Thu Aug 27, 10 AM-12 PM."),
+        "{reply}"
+    );
+    let row = sqlx::query("SELECT taken FROM booking_slots WHERE starts_at = $1")
+        .bind(
+            "2026-08-27T13:00:00Z"
+                .parse::<jiff::Timestamp>()
+                .unwrap()
+                .as_millisecond(),
+        )
+        .fetch_one(h.app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(row.get::<i64, _>(0), 2);
+
+    // The next caller is never offered the full window.
+    let mut entry = case("msp-051");
+    entry.from = "+16125550184".into();
+    play(h, &entry, "booking").await;
+    let offer = texts_to(&h.standin, &entry.from).pop().unwrap();
+    assert!(offer.contains("1) Thu Aug 27, 10 AM-12 PM"), "{offer}");
+}
+
+#[tokio::test]
+async fn an_offer_nobody_answers_goes_to_the_owner_at_the_opening() {
+    let s = Server::start().await;
+    let h = &s.harness;
+    // msp-019: furnace not coming on, 64 inside, Thursday 23:10.
+    let entry = case("msp-019");
+    play(h, &entry, "booking").await;
+    let offer = texts_to(&h.standin, &entry.from).pop().expect("an offer");
+    assert!(offer.contains("1) Fri Feb 27, 8-10 AM"), "{offer}");
+    assert!(texts_to(&h.standin, KAREN).is_empty(), "nobody woken");
+
+    // Friday 07:00 is Birchline's opening: the owner is asked to call.
+    advance(&[&h.app], 7 * 60 + 50);
+    settle(&[&h.app]).await;
+    let owner = texts_to(&h.standin, KAREN);
+    assert_eq!(owner.len(), 1, "{owner:?}");
+    assert!(
+        owner[0].starts_with("BOOKING REQUEST. Offered times by text, none picked yet"),
+        "{}",
+        owner[0]
+    );
+    let receipt = receipt_of(h, &entry.from).await;
+    let queued = receipt["booking"]["queued_for_owner"].as_str().unwrap();
+    assert!(queued.starts_with("2026-02-27T13:00:"), "{queued}");
+    // A pick that comes later still books.
+    let reply = h
+        .caller
+        .text(&entry.from, BIRCHLINE, "3", Vec::new())
+        .await
+        .unwrap();
+    assert!(message_text(&reply).starts_with("You're booked: Fri Feb 27, 1-3 PM."));
+}
+
+#[tokio::test]
+async fn priority_waits_for_the_opening_unless_the_account_is_24_7() {
+    let s = Server::start().await;
+    let h = &s.harness;
+    // tpa-040: Harbor Point texts at 20:10 on Thursday; not a 24/7 account.
+    let entry = case("tpa-040");
+    play(h, &entry, "priority").await;
+    assert!(
+        texts_to(&h.standin, GREG).is_empty(),
+        "the owner is not texted at night for a routine account"
+    );
+    // Friday 08:00 Tampa: the owner has it first thing.
+    advance(&[&h.app], 12 * 60);
+    settle(&[&h.app]).await;
+    let owner = texts_to(&h.standin, GREG);
+    assert_eq!(owner.len(), 1, "{owner:?}");
+    assert!(
+        owner[0].starts_with("PRIORITY Harbor Point Condominiums."),
+        "{}",
+        owner[0]
+    );
+
+    // msp-073: Riverside Diner's voicemail at 22:30, a 24/7 account.
+    let entry = case("msp-073");
+    play(h, &entry, "priority").await;
+    let owner = texts_to(&h.standin, KAREN);
+    assert!(
+        owner
+            .iter()
+            .any(|t| t.starts_with("PRIORITY Riverside Diner.")),
+        "passed on at once: {owner:?}"
+    );
+    let receipt = receipt_of(h, &entry.from).await;
+    let roles: Vec<&str> = receipt["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
+    assert!(roles.contains(&"owner"), "{roles:?}");
+}
+
+#[tokio::test]
+async fn coverage_holes_are_texted_to_the_owner_once_a_day() {
+    let s = Server::start().await;
+    let h = &s.harness;
+    let entry = case("msp-051");
+    h.set_scene(&entry).unwrap();
+    // serve queues the check at start-up; a second start the same day
+    // (a restart, a second instance) queues nothing more.
+    coverage::queue_all(&h.app).await.unwrap();
+    coverage::queue_all(&h.app).await.unwrap();
+    settle(&[&h.app]).await;
+    let owner = texts_to(&h.standin, KAREN);
+    assert_eq!(owner.len(), 1, "{owner:?}");
+    assert!(
+        owner[0].contains("Ahmed Yusuf cannot take texts at +16125550132"),
+        "{}",
+        owner[0]
+    );
+    assert!(
+        texts_to(&h.standin, GREG).is_empty(),
+        "Palmetto is covered: no alarm"
+    );
+    // The next morning's check says it again.
+    advance(&[&h.app], 24 * 60);
+    settle(&[&h.app]).await;
+    assert_eq!(texts_to(&h.standin, KAREN).len(), 2);
+}
