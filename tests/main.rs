@@ -14,5 +14,6 @@ mod it {
     pub mod independent;
     pub mod sinks;
     pub mod store;
+    pub mod transfer;
     pub mod webhooks;
 }
