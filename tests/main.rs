@@ -15,5 +15,6 @@ mod it {
     pub mod lanes;
     pub mod sinks;
     pub mod store;
+    pub mod transfer;
     pub mod webhooks;
 }

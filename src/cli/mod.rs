@@ -59,9 +59,16 @@ pub enum Command {
     Replay {
         /// A call corpus in JSON Lines.
         file: PathBuf,
+        /// What the owner does when a call is put through to them.
+        #[arg(long, value_enum, default_value_t = OwnerPickup::Answers)]
+        owner: OwnerPickup,
     },
     /// Replay the bundled calls through a local server and Twilio stand-in.
-    Demo,
+    Demo {
+        /// What the owner does when a call is put through to them.
+        #[arg(long, value_enum, default_value_t = OwnerPickup::Answers)]
+        owner: OwnerPickup,
+    },
     /// Dashboard users.
     #[command(subcommand)]
     User(UserCommand),
@@ -78,6 +85,24 @@ pub enum Command {
     },
     /// Lists and shows receipts; `--why ID` explains a contact's route.
     Receipts(receipts::ReceiptsArgs),
+}
+
+/// What the stand-in's owner does when a warm transfer rings them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OwnerPickup {
+    Answers,
+    NoAnswer,
+    Busy,
+}
+
+impl From<OwnerPickup> for crate::standin::Pickup {
+    fn from(owner: OwnerPickup) -> Self {
+        match owner {
+            OwnerPickup::Answers => crate::standin::Pickup::Answers,
+            OwnerPickup::NoAnswer => crate::standin::Pickup::NoAnswer,
+            OwnerPickup::Busy => crate::standin::Pickup::Busy,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,11 +140,12 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             cli.database_url.as_deref(),
             &listen,
         ),
-        Command::Replay { file } => serve::replay(
+        Command::Replay { file, owner } => serve::replay(
             load(cli.config)?,
             &cli.data,
             cli.database_url.as_deref(),
             &file,
+            owner.into(),
         ),
         Command::User(UserCommand::Add {
             email,
@@ -134,7 +160,12 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             &role,
         ),
         Command::Receipts(args) => receipts::run(args, &cli.data, cli.database_url.as_deref()),
-        Command::Demo => serve::demo(load(cli.config)?, &cli.data, cli.database_url.as_deref()),
+        Command::Demo { owner } => serve::demo(
+            load(cli.config)?,
+            &cli.data,
+            cli.database_url.as_deref(),
+            owner.into(),
+        ),
     }
 }
 

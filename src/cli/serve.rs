@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::intake::corpus;
 use crate::replay::Harness;
 use crate::server::App;
+use crate::standin::Pickup;
 use crate::store::Store;
 use crate::triage::Summary;
 use crate::twilio::{RestClient, Secret};
@@ -81,12 +82,14 @@ pub fn replay(
     data: &Path,
     database_url: Option<&str>,
     file: &Path,
+    pickup: Pickup,
 ) -> anyhow::Result<i32> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let entries = corpus::parse(&text)?;
     runtime()?.block_on(async {
-        let harness = Harness::start(Arc::new(config), data, database_url).await?;
+        let mut harness = Harness::start(Arc::new(config), data, database_url).await?;
+        harness.caller = harness.caller.clone().with_pickup(pickup);
         let mut summary = Summary::default();
         for entry in &entries {
             match harness
@@ -109,7 +112,12 @@ pub fn replay(
 const BUNDLED_CALLS: &str = include_str!("../../data/calls/calls.jsonl");
 
 /// The main job on the embedded defaults, in well under a minute.
-pub fn demo(config: Config, data: &Path, database_url: Option<&str>) -> anyhow::Result<i32> {
+pub fn demo(
+    config: Config,
+    data: &Path,
+    database_url: Option<&str>,
+    pickup: Pickup,
+) -> anyhow::Result<i32> {
     let entries = corpus::parse(BUNDLED_CALLS)?;
     if data.join("nightdesk.db").exists() && database_url.is_none() {
         bail!(
@@ -118,7 +126,8 @@ pub fn demo(config: Config, data: &Path, database_url: Option<&str>) -> anyhow::
         );
     }
     runtime()?.block_on(async {
-        let harness = Harness::start(Arc::new(config), data, database_url).await?;
+        let mut harness = Harness::start(Arc::new(config), data, database_url).await?;
+        harness.caller = harness.caller.clone().with_pickup(pickup);
         println!(
             "nightdesk demo: server on http://{}, Twilio stand-in on {}",
             harness.addr,

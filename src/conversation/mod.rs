@@ -108,6 +108,17 @@ pub enum Next {
     Record,
     /// Say goodbye and end.
     Close,
+    /// Put the caller through to `to` (the owner), whose name is `name`:
+    /// the warm transfer of the human lane. The dialog is over, as with
+    /// `Close`; only a caller on the phone is ever transferred.
+    Transfer { name: String, to: String },
+}
+
+impl Next {
+    /// The dialog is over: closed, or handed to a person.
+    pub fn ends_dialog(&self) -> bool {
+        matches!(self, Next::Close | Next::Transfer { .. })
+    }
 }
 
 impl Conversation {
@@ -294,6 +305,14 @@ impl Conversation {
             None => {
                 self.pending = None;
                 self.ended = Some(Ending::Completed);
+                if let Some(owner) = self.transfer_to(&d) {
+                    say.push(connecting(&owner.name, &self.callback()));
+                    let (name, to) = (owner.name.clone(), owner.phone.clone());
+                    return Reply {
+                        say,
+                        next: Next::Transfer { name, to },
+                    };
+                }
                 say.push(closing(business, &a, &d, self.callback(), now));
                 Reply {
                     say,
@@ -301,6 +320,16 @@ impl Conversation {
                 }
             }
         }
+    }
+
+    /// Whom a closing call is put through to: the person the human lane
+    /// alerts, when the caller is on the phone with the dialog. A text,
+    /// a voicemail or a hang-up never comes here with the caller waiting.
+    fn transfer_to<'d>(&self, d: &'d decision::Decision) -> Option<&'d decision::Alert> {
+        if self.channel != Channel::Voice || d.lane.as_deref() != Some("human") {
+            return None;
+        }
+        d.alert.as_ref().filter(|a| !a.phone.is_empty())
     }
 
     fn was_asked(&self, slot: &str) -> bool {
@@ -439,6 +468,17 @@ fn names_read(business: &Business) -> Vec<String> {
     names.sort();
     names.dedup();
     names
+}
+
+/// The close of a call that is put through to `name`: said before the
+/// `<Dial>`, so it also tells the caller what happens if nobody answers.
+fn connecting(name: &str, callback: &str) -> String {
+    let last4 = crate::intake::phone::last_four(callback);
+    format!(
+        "I'm connecting you to {name} now, so please stay on the line. I've also \
+         texted them your details, and if the call doesn't go through they'll call \
+         you back at the number ending in {last4}."
+    )
 }
 
 fn retry_prompt(slot: &str) -> String {

@@ -27,9 +27,24 @@ pub fn normalize(text: &str) -> Option<String> {
     plausible.then_some(e164)
 }
 
+/// The last four digits of a number, as a caller is read them back
+/// ("+16125550143" gives "0143"); fewer when the number is shorter.
+pub fn last_four(number: &str) -> String {
+    let digits: Vec<char> = number.chars().filter(char::is_ascii_digit).collect();
+    digits[digits.len().saturating_sub(4)..].iter().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn last_four_digits() {
+        assert_eq!(last_four("+16125550143"), "0143");
+        assert_eq!(last_four("(612) 555-0143"), "0143");
+        assert_eq!(last_four("12"), "12");
+        assert_eq!(last_four("anonymous"), "");
+    }
 
     #[test]
     fn writes_every_form_as_e164() {

@@ -7,7 +7,7 @@ use tracing::info;
 use super::{render, App, Error};
 use crate::config::Business;
 use crate::conversation::{Conversation, Ending, Heard, Next};
-use crate::dispatch::plan;
+use crate::dispatch::{plan, transfer};
 use crate::intake::{Channel, Weather};
 use crate::store::{new_id, Claim, ContactRow, Tx};
 
@@ -44,7 +44,7 @@ fn row(c: &Conversation, status: &str, version: i64) -> Result<ContactRow, Error
 }
 
 /// Claims the webhook; a retry gets the answer the first one got.
-async fn claim(
+pub(super) async fn claim(
     tx: &mut Tx<'_>,
     key: &str,
     kind: &str,
@@ -159,7 +159,10 @@ pub async fn call_turn(
         now.as_millisecond(),
     )
     .await?;
-    let closed = reply.next == Next::Close;
+    let closed = reply.next.ends_dialog();
+    if let Next::Transfer { name, .. } = &reply.next {
+        transfer::dialed(&mut tx, &c.contact_id, name, now.as_millisecond()).await?;
+    }
     if closed {
         plan::finalize(&mut tx, app, business, &mut c, now).await?;
     }
@@ -354,7 +357,7 @@ pub async fn text_in(
             (c, 1, reply, true)
         }
     };
-    let closed = reply.next == Next::Close;
+    let closed = reply.next.ends_dialog();
     let status = if closed { "closed" } else { "open" };
     if closed {
         plan::finalize(&mut tx, app, business, &mut c, now).await?;

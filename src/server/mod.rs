@@ -9,6 +9,7 @@ pub mod forms;
 mod render;
 mod routes;
 mod team;
+mod transfer;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -1,8 +1,9 @@
-//! The dialog's reply as TwiML for a call, or as a text message.
+//! The dialog's reply as TwiML for a call (a question, a voicemail, a
+//! goodbye or the warm transfer's `<Dial>`), or as a text message.
 
 use crate::config::Business;
 use crate::conversation::{Conversation, Next, Reply};
-use crate::twilio::{Gather, MessagingResponse, Record, VoiceResponse};
+use crate::twilio::{Dial, Gather, MessagingResponse, Record, VoiceResponse};
 
 /// Recognition hints: the trade words and the owner's street names.
 fn hints(business: &Business) -> Vec<String> {
@@ -74,8 +75,28 @@ pub fn voice(business: &Business, c: &Conversation, reply: &Reply) -> String {
         Next::Close => {
             r.hangup();
         }
+        Next::Transfer { to, .. } => {
+            r.dial(transfer_dial(business, id, to));
+        }
     }
     r.to_string()
+}
+
+/// The warm transfer's `<Dial>`: it rings `to` from the business's own
+/// number (the number the owner's text came from, so they know the call),
+/// runs the whisper on their leg when they answer, and posts the outcome
+/// to the dial action, whose answer the caller hears next.
+///
+/// `answerOnBridge` is left out: it only holds back answering a caller's
+/// leg, and this one was answered when the greeting played.
+fn transfer_dial(business: &Business, contact_id: &str, to: &str) -> Dial {
+    Dial {
+        action: Some(format!("/twilio/voice/dial?contact={contact_id}")),
+        timeout: Some(crate::dispatch::transfer::RING_SECONDS),
+        caller_id: Some(business.number.clone()),
+        number: to.to_string(),
+        whisper_url: Some(format!("/twilio/voice/whisper?contact={contact_id}")),
+    }
 }
 
 /// The reply as one text message.

@@ -21,6 +21,8 @@ pub fn router(app: App) -> Router {
         .route("/twilio/voice", post(voice))
         .route("/twilio/voice/turn", post(voice_turn))
         .route("/twilio/voice/status", post(voice_status))
+        .route("/twilio/voice/whisper", post(super::transfer::whisper))
+        .route("/twilio/voice/dial", post(super::transfer::dial))
         .route("/twilio/sms", post(sms))
         .route("/twilio/sms/status", post(sms_status))
         .route("/twilio/recording", post(recording))
@@ -91,7 +93,7 @@ fn key(headers: &HeaderMap, fallback: String) -> String {
     }
 }
 
-fn body_text(body: &Bytes) -> String {
+pub(super) fn body_text(body: &Bytes) -> String {
     String::from_utf8_lossy(body).into_owned()
 }
 

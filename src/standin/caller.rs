@@ -1,7 +1,8 @@
 //! A simulated caller that phones and texts nightdesk as Twilio would: it
 //! posts the standard webhook parameters, signed, runs the TwiML it gets
 //! back verb by verb, and asks a test's `answer` function what the caller
-//! says at each `<Gather>` and `<Record>`.
+//! says at each `<Gather>` and `<Record>`. A `<Dial>`ed party answers or
+//! not as the caller's [`Pickup`] says.
 
 use super::dialog::{Call, Next, MAX_DOCUMENTS};
 use super::{check_status, new_sid, post_signed, webhook_client, Error};
@@ -44,6 +45,22 @@ pub struct CallTranscript {
     pub twiml: Vec<String>,
     /// Numbers nightdesk `<Dial>`ed during the call.
     pub dialed: Vec<String>,
+    /// Every `<Say>` the dialed party heard before being put through
+    /// (a `<Number url>` whisper), in order.
+    pub whispered: Vec<String>,
+}
+
+/// What a party nightdesk `<Dial>`s does, for every dial of the calls a
+/// [`Caller`] places.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Pickup {
+    /// Answers, hears any whisper, then talks with the caller for a minute.
+    #[default]
+    Answers,
+    /// Lets it ring until the `<Dial timeout>`.
+    NoAnswer,
+    /// Is on another call.
+    Busy,
 }
 
 /// Phones and texts nightdesk's webhooks at `webhook_base`
@@ -54,6 +71,7 @@ pub struct Caller {
     pub(super) account_sid: String,
     pub(super) auth_token: Secret,
     pub(super) http: reqwest::Client,
+    pub(super) pickup: Pickup,
 }
 
 impl Caller {
@@ -65,7 +83,14 @@ impl Caller {
             account_sid: account_sid.to_string(),
             auth_token: Secret::new(auth_token),
             http: webhook_client(),
+            pickup: Pickup::default(),
         }
+    }
+
+    /// This caller, with every party it is `<Dial>`ed to doing `pickup`.
+    pub fn with_pickup(mut self, pickup: Pickup) -> Caller {
+        self.pickup = pickup;
+        self
     }
 
     /// Places an inbound call from `from` to the business number `to`:

@@ -1,16 +1,20 @@
 //! One simulated inbound call in progress: runs each TwiML document verb
 //! by verb as Twilio does, asks the caller's `answer` function at each
-//! `<Gather>` and `<Record>`, and posts what follows, all of it signed.
+//! `<Gather>` and `<Record>`, plays the party a `<Dial>` rings, and posts
+//! what follows, all of it signed.
 
 use url::Url;
 
-use super::caller::{CallTranscript, Caller, Prompt, Reply};
+use super::caller::{CallTranscript, Caller, Pickup, Prompt, Reply};
 use super::{check_status, new_sid, post_signed, rfc2822_now, Error};
 use crate::twilio::twiml_read::{self, Element};
 
 /// A looping dialog must not hang a test: after this many documents in one
 /// call the caller hangs up.
 pub(super) const MAX_DOCUMENTS: usize = 40;
+
+/// How long a dialed party who answers talks with the caller, in seconds.
+const TALK_SECONDS: u32 = 60;
 
 /// Where the call is and what is left to do in the current document.
 pub(super) struct Call<'a> {
@@ -136,7 +140,7 @@ impl<'a> Call<'a> {
                 "Gather" => self.gather(url, verb, answer)?,
                 "Record" => self.record(url, verb, answer).await?,
                 "Redirect" => Next::Fetch(resolve(url, &verb.text)?, Vec::new()),
-                "Dial" => self.dial(url, verb)?,
+                "Dial" => self.dial(url, verb).await?,
                 "Hangup" | "Reject" => Next::End { by_caller: false },
                 _ => Next::Continue,
             };
@@ -320,25 +324,137 @@ impl<'a> Call<'a> {
         Box::pin(async move { self.run(url, &document, answer).await })
     }
 
-    /// The dialed party answers and talks for a minute, then hangs up.
-    fn dial(&mut self, url: &str, verb: &Element) -> Result<Next, Error> {
-        for number in verb.children.iter().filter(|c| c.name == "Number") {
+    /// Dials: the party rings, then answers (hearing the `<Number url>`
+    /// whisper first, if there is one) or not, as the caller's `Pickup`
+    /// says; then Twilio posts the `<Dial action>` with the leg's outcome
+    /// and the call follows its answer.
+    async fn dial(&mut self, url: &str, verb: &Element) -> Result<Next, Error> {
+        let numbers: Vec<&Element> = verb
+            .children
+            .iter()
+            .filter(|c| c.name == "Number")
+            .collect();
+        for number in &numbers {
             self.transcript.dialed.push(number.text.clone());
         }
         if verb.children.is_empty() && !verb.text.is_empty() {
             self.transcript.dialed.push(verb.text.clone());
         }
-        self.seconds += 60;
+        let leg = new_sid("CA");
+        let ring: u32 = verb
+            .attr("timeout")
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(30);
+        let (status, talked, bridged) = match self.caller.pickup {
+            Pickup::Answers => {
+                self.seconds += 4;
+                let whisper = numbers.first().and_then(|n| n.attr("url").map(|u| (*n, u)));
+                let bridged = match whisper {
+                    Some((number, target)) => {
+                        let from = verb.attr("callerId");
+                        self.whisper(url, number, target, from, &leg).await?
+                    }
+                    None => true,
+                };
+                ("completed", if bridged { TALK_SECONDS } else { 0 }, bridged)
+            }
+            Pickup::NoAnswer => {
+                self.seconds += ring;
+                ("no-answer", 0, false)
+            }
+            Pickup::Busy => {
+                self.seconds += 2;
+                ("busy", 0, false)
+            }
+        };
+        self.seconds += talked;
         let Some(action) = verb.attr("action") else {
             return Ok(Next::Continue);
         };
         let params = vec![
-            ("DialBridged".to_string(), "true".to_string()),
-            ("DialCallDuration".to_string(), "60".to_string()),
-            ("DialCallSid".to_string(), new_sid("CA")),
-            ("DialCallStatus".to_string(), "completed".to_string()),
+            ("DialBridged".to_string(), bridged.to_string()),
+            ("DialCallDuration".to_string(), talked.to_string()),
+            ("DialCallSid".to_string(), leg),
+            ("DialCallStatus".to_string(), status.to_string()),
         ];
         Ok(Next::Fetch(resolve(url, action)?, params))
+    }
+
+    /// The dialed party's leg fetches the whisper at `target` and hears
+    /// it; the parameters are those of a child leg (`ParentCallSid`,
+    /// `Direction=outbound-dial`), from the `<Dial callerId>` or else the
+    /// caller's number. False when the whisper hung up on them, so the
+    /// caller was never put through (modelled, not captured).
+    async fn whisper(
+        &mut self,
+        url: &str,
+        number: &Element,
+        target: &str,
+        caller_id: Option<&str>,
+        leg: &str,
+    ) -> Result<bool, Error> {
+        let target = resolve(url, target)?;
+        let from = caller_id
+            .map(str::to_string)
+            .or_else(|| {
+                self.base
+                    .iter()
+                    .find(|(k, _)| k == "From")
+                    .map(|(_, v)| v.clone())
+            })
+            .unwrap_or_default();
+        let to = number.text.as_str();
+        let mut params: Vec<(String, String)> = [
+            ("AccountSid", self.caller.account_sid.as_str()),
+            ("ApiVersion", "2010-04-01"),
+            ("CallSid", leg),
+            ("CallStatus", "in-progress"),
+            ("Called", to),
+            ("Caller", from.as_str()),
+            ("Direction", "outbound-dial"),
+            ("From", from.as_str()),
+            ("ParentCallSid", self.transcript.call_sid.as_str()),
+            ("To", to),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        params.sort_by(|a, b| a.0.cmp(&b.0));
+        let (status, body) = post_signed(
+            &self.caller.http,
+            self.caller.auth_token.expose(),
+            &target,
+            &params,
+        )
+        .await?;
+        check_status(&target, status)?;
+        self.transcript.twiml.push(body.clone());
+        let document = twiml_read::parse(&body).map_err(|source| Error::Twiml {
+            path: super::path_of(&target),
+            source,
+        })?;
+
+        // Only <Say>, <Play>, <Pause>, <Gather> and <Hangup> run on a
+        // whisper; the party presses nothing at a <Gather>.
+        for verb in &document.children {
+            match verb.name.as_str() {
+                "Say" => self.overhear(&verb.text),
+                "Gather" => {
+                    for say in verb.children.iter().filter(|c| c.name == "Say") {
+                        self.overhear(&say.text);
+                    }
+                }
+                "Hangup" => return Ok(false),
+                _ => {}
+            }
+        }
+        Ok(true)
+    }
+
+    /// What the dialed party hears, kept apart from what the caller hears.
+    fn overhear(&mut self, text: &str) {
+        self.transcript.whispered.push(text.to_string());
+        self.seconds += 1 + text.split_whitespace().count() as u32 / 3;
     }
 
     /// Posts the call's final status to `/twilio/voice/status`.

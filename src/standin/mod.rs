@@ -14,7 +14,7 @@ use rand::Rng;
 
 use crate::twilio::signature;
 
-pub use caller::{CallTranscript, Caller, Prompt, Reply};
+pub use caller::{CallTranscript, Caller, Pickup, Prompt, Reply};
 pub use rest::{PlacedCall, SentMessage, StandIn};
 
 /// What went wrong while the stand-in talked to nightdesk.

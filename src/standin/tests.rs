@@ -133,6 +133,21 @@ fn dialog(path_and_query: &str) -> String {
         "/twilio/voice/voicemail?slot=voicemail" => {
             twiml.say("Got your message.");
         }
+        "/twilio/voice/transfer" => {
+            twiml.say("Connecting you now.").dial(twilio::Dial {
+                action: Some("dial-done?c=1".into()),
+                timeout: Some(20),
+                caller_id: Some(BUSINESS.into()),
+                number: TECH.into(),
+                whisper_url: Some("/twilio/voice/whisper?c=1".into()),
+            });
+        }
+        "/twilio/voice/whisper?c=1" => {
+            twiml.say("A caller <for> you.");
+        }
+        "/twilio/voice/dial-done?c=1" => {
+            twiml.say("Goodbye.").hangup();
+        }
         "/twilio/sms" => {
             let reply = MessagingResponse::new().message("Got it <3 & paged the tech");
             return reply.to_string();
@@ -287,6 +302,79 @@ async fn silent_gather_falls_through_and_voicemail_is_transcribed() {
         hits[3].get("TranscriptionText"),
         Some("Leak under the sink, please call back")
     );
+}
+
+#[tokio::test]
+async fn a_dialed_party_who_answers_hears_the_whisper_then_the_action_runs() {
+    let hooks = start_hooks().await;
+    let caller = Caller::new(&hooks.base, ACCOUNT, TOKEN);
+    let transcript = caller
+        .call_at("/twilio/voice/transfer", CALLER, BUSINESS, &mut |_| {
+            Reply::HangUp
+        })
+        .await
+        .unwrap();
+
+    assert_eq!(transcript.dialed, [TECH]);
+    assert_eq!(transcript.whispered, ["A caller <for> you."]);
+    assert_eq!(transcript.heard, ["Connecting you now.", "Goodbye."]);
+    assert!(!transcript.hung_up_by_caller);
+    let hits = hooks.hits();
+    let paths: Vec<_> = hits.iter().map(|h| h.path_and_query.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/twilio/voice/transfer",
+            "/twilio/voice/whisper?c=1",
+            "/twilio/voice/dial-done?c=1",
+            "/twilio/voice/status"
+        ]
+    );
+    let (whisper, action) = (&hits[1], &hits[2]);
+    assert_eq!(
+        whisper.get("ParentCallSid"),
+        Some(transcript.call_sid.as_str())
+    );
+    assert_eq!(whisper.get("Direction"), Some("outbound-dial"));
+    assert_eq!(whisper.get("From"), Some(BUSINESS), "the <Dial callerId>");
+    assert_eq!(whisper.get("To"), Some(TECH));
+    let leg = whisper.get("CallSid").unwrap();
+    assert_ne!(leg, transcript.call_sid);
+    assert_eq!(action.get("CallSid"), Some(transcript.call_sid.as_str()));
+    assert_eq!(action.get("DialCallSid"), Some(leg));
+    assert_eq!(action.get("DialCallStatus"), Some("completed"));
+    assert_eq!(action.get("DialCallDuration"), Some("60"));
+    assert_eq!(action.get("DialBridged"), Some("true"));
+}
+
+#[tokio::test]
+async fn a_dialed_party_who_does_not_answer_gets_no_whisper() {
+    let hooks = start_hooks().await;
+    for (pickup, status) in [(Pickup::NoAnswer, "no-answer"), (Pickup::Busy, "busy")] {
+        let before = hooks.hits().len();
+        let caller = Caller::new(&hooks.base, ACCOUNT, TOKEN).with_pickup(pickup);
+        let transcript = caller
+            .call_at("/twilio/voice/transfer", CALLER, BUSINESS, &mut |_| {
+                Reply::HangUp
+            })
+            .await
+            .unwrap();
+
+        assert!(transcript.whispered.is_empty());
+        let hits = hooks.hits()[before..].to_vec();
+        let paths: Vec<_> = hits.iter().map(|h| h.path_and_query.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "/twilio/voice/transfer",
+                "/twilio/voice/dial-done?c=1",
+                "/twilio/voice/status"
+            ]
+        );
+        assert_eq!(hits[1].get("DialCallStatus"), Some(status));
+        assert_eq!(hits[1].get("DialCallDuration"), Some("0"));
+        assert_eq!(hits[1].get("DialBridged"), Some("false"));
+    }
 }
 
 #[tokio::test]
