@@ -5,6 +5,7 @@
 //! Fixtures come from `../shared/data`.
 
 mod it {
+    pub mod check;
     pub mod corpus;
     pub mod crash;
     pub mod dashboard;

@@ -190,10 +190,11 @@ fn check(dir: Option<PathBuf>) -> anyhow::Result<i32> {
             for w in &config.warnings {
                 println!("{w}");
             }
+            // A technician who cannot text is among the warnings above.
             let now = jiff::Timestamp::now();
             for b in &config.businesses {
-                for alarm in crate::dispatch::coverage::alarms(b, now) {
-                    println!("{}: warning: {alarm}", b.id);
+                for gap in crate::dispatch::coverage::gaps(b, now) {
+                    println!("{}: warning: {gap}", b.id);
                 }
             }
             println!("ok: {} business(es) checked", config.businesses.len());

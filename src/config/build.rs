@@ -242,6 +242,27 @@ fn build_one(files: &Files, ctx: &mut Ctx<'_>) -> Option<Business> {
     let tz = tz?;
     let hours = build_hours(ctx, &raw.hours, &tz);
     let booking = raw.booking.as_ref().map(|s| build_booking(ctx, s, &tz));
+    let booking_calendar = raw
+        .booking
+        .as_ref()
+        .and_then(|s| s.calendar.as_ref())
+        .map(|c| crate::dispatch::calendar::Settings {
+            calendar_id: c.id.get_ref().clone(),
+            key_file: crate::record::sinks::resolve(files.root.as_deref(), c.key_file.get_ref()),
+            token_url: c
+                .token_url
+                .as_ref()
+                .map_or(crate::record::sinks::sheets::TOKEN_URL.to_string(), |u| {
+                    u.get_ref().clone()
+                }),
+            api_base: c
+                .api_base
+                .as_ref()
+                .map_or(crate::dispatch::calendar::API_BASE.to_string(), |u| {
+                    u.get_ref().clone()
+                }),
+            timeout: std::time::Duration::from_secs(10),
+        });
     let schedule = build_schedule(ctx, &raw, &tz);
     let customers = build_customers(files, ctx, &raw, number.as_deref());
     let commercial = raw
@@ -297,6 +318,7 @@ fn build_one(files: &Files, ctx: &mut Ctx<'_>) -> Option<Business> {
         referrals: raw.trades.referrals.clone(),
         hours: hours?,
         booking: booking.flatten(),
+        booking_calendar,
         schedule: schedule?,
         escalation: Escalation {
             text_minutes: raw.escalation.text_minutes,

@@ -165,6 +165,22 @@ pub struct BookingSection {
     pub saturday: Option<S<Vec<String>>>,
     #[serde(default)]
     pub sunday: Option<S<Vec<String>>>,
+    /// The owner's Google Calendar: busy times are not offered, bookings
+    /// are put on it.
+    #[serde(default)]
+    pub calendar: Option<CalendarEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarEntry {
+    pub id: S<String>,
+    /// The service account's JSON key, relative to the business file.
+    pub key_file: S<String>,
+    #[serde(default)]
+    pub token_url: Option<S<String>>,
+    #[serde(default)]
+    pub api_base: Option<S<String>>,
 }
 
 impl BookingSection {

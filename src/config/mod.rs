@@ -128,6 +128,8 @@ pub struct Business {
     pub referrals: BTreeMap<String, String>,
     pub hours: Hours,
     pub booking: Option<(BookingWindows, usize)>,
+    /// The owner's Google Calendar for bookings, when there is one.
+    pub booking_calendar: Option<crate::dispatch::calendar::Settings>,
     pub schedule: Schedule,
     pub escalation: Escalation,
     pub commercial: Vec<Account>,

@@ -4,6 +4,10 @@
 //! windows configured, or all of them full) is queued for the owner's
 //! morning; so is an offer the caller has not answered by then.
 //!
+//! With the owner's Google Calendar configured, a window that overlaps a
+//! busy stretch there is full, and a booked window is put on it (a job of
+//! its own, retried, idempotent by the event's id).
+//!
 //! The offer runs as a job after the dialog's commit, so that nothing
 //! slower than the store stands between a caller and the answer.
 
@@ -19,6 +23,23 @@ use crate::store::{self, Booked, NewJob, Tx};
 
 /// How long an offer stays open for the caller's reply.
 const REPLY_WINDOW_MS: i64 = 24 * 3600 * 1000;
+/// How far ahead the calendar is read for busy stretches.
+const CALENDAR_DAYS: i64 = 21;
+/// Offer attempts that wait out a calendar that does not answer before
+/// the request goes to the owner instead.
+const CALENDAR_ATTEMPTS: i64 = 3;
+
+/// Why a booking job must run again.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    #[error("a stored contact does not read: {0}")]
+    State(#[from] serde_json::Error),
+    /// The calendar did not answer; worth another try.
+    #[error("{0}")]
+    Calendar(String),
+}
 
 /// A window offered to a caller, as stored in the contact's events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,12 +59,14 @@ pub fn job(c: &Conversation, trade: &str, now: i64) -> NewJob {
     }
 }
 
-/// The next open windows for `trade` after `now`, fullest first excluded.
+/// The next open windows for `trade` after `now`: not full in the store,
+/// and not overlapping a busy stretch of the owner's calendar.
 async fn open_slots(
     tx: &mut Tx<'_>,
     business: &Business,
     trade: &str,
     now: Timestamp,
+    busy: &[(Timestamp, Timestamp)],
 ) -> Result<Vec<Slot>, store::Error> {
     let Some((windows, count)) = &business.booking else {
         return Ok(Vec::new());
@@ -51,14 +74,19 @@ async fn open_slots(
     let taken = tx
         .slots_taken(&business.number, trade, now.as_millisecond())
         .await?;
+    let ours = tx
+        .booked_windows(&business.number, now.as_millisecond())
+        .await?;
+    let busy = others(busy, &ours);
     let free = windows.next_windows(
         &business.hours,
         now,
-        &|start: &Zoned| {
-            taken
-                .get(&start.timestamp().as_millisecond())
-                .copied()
-                .unwrap_or(0)
+        &|start: &Zoned, end: &Zoned| {
+            let (s, e) = (start.timestamp(), end.timestamp());
+            if busy.iter().any(|&(from, to)| from < e && s < to) {
+                return windows.per_window;
+            }
+            taken.get(&s.as_millisecond()).copied().unwrap_or(0)
         },
         *count,
     );
@@ -71,19 +99,67 @@ async fn open_slots(
         .collect())
 }
 
+/// The busy stretches that are not nightdesk's own bookings: a stretch
+/// wholly inside what was booked here is ours, already counted in the
+/// store; anything else on the calendar fills the windows it overlaps.
+pub fn others(busy: &[(Timestamp, Timestamp)], ours: &[(i64, i64)]) -> Vec<(Timestamp, Timestamp)> {
+    let mut merged: Vec<(i64, i64)> = Vec::new();
+    let mut sorted = ours.to_vec();
+    sorted.sort_unstable();
+    for (s, e) in sorted {
+        match merged.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => merged.push((s, e)),
+        }
+    }
+    busy.iter()
+        .copied()
+        .filter(|(s, e)| {
+            let (s, e) = (s.as_millisecond(), e.as_millisecond());
+            !merged.iter().any(|&(a, b)| a <= s && e <= b)
+        })
+        .collect()
+}
+
 /// Runs the offer job: texts the caller the open windows, or queues the
-/// request for the owner's morning when there are none.
+/// request for the owner's morning when there are none. `attempt` counts
+/// from 1; a calendar that does not answer is waited for a few attempts.
 ///
 /// # Errors
 ///
-/// When the store fails; the job is then retried.
+/// When the store fails or the calendar is worth another try; the job is
+/// then retried.
 pub async fn offer(
     app: &App,
     business: &Business,
     contact_id: &str,
     trade: &str,
     now: Timestamp,
-) -> Result<(), store::Error> {
+    attempt: i64,
+) -> Result<(), Error> {
+    let mut unknown = None;
+    let busy = match (&business.booking_calendar, &business.booking) {
+        (Some(cal), Some(_)) => {
+            let from = now.to_zoned(business.tz.clone());
+            let to = from
+                .checked_add(jiff::Span::new().days(CALENDAR_DAYS))
+                .unwrap_or_else(|_| from.clone());
+            match super::calendar::busy(cal, &from, &to, now.as_millisecond()).await {
+                Ok(busy) => busy,
+                Err(e @ crate::record::sinks::Error::Retry { .. })
+                    if attempt < CALENDAR_ATTEMPTS =>
+                {
+                    return Err(Error::Calendar(e.to_string()));
+                }
+                Err(e) => {
+                    tracing::warn!(contact_id, error = %e, "booking calendar unreadable");
+                    unknown = Some(e.to_string());
+                    Vec::new()
+                }
+            }
+        }
+        _ => Vec::new(),
+    };
     let mut tx = app.store.begin().await?;
     let Some(stored) = tx.contact(contact_id).await? else {
         return Ok(());
@@ -94,16 +170,17 @@ pub async fn offer(
         return Ok(());
     }
     let ms = now.as_millisecond();
-    let slots = open_slots(&mut tx, business, trade, now).await?;
-    if slots.is_empty() || c.caller.is_empty() {
-        queue_for_owner(
-            &mut tx,
-            business,
-            &c,
-            "No open window could be offered",
-            now,
-        )
-        .await?;
+    let slots = match unknown {
+        // An unreadable calendar is unknown, not free: nothing is offered.
+        Some(_) => Vec::new(),
+        None => open_slots(&mut tx, business, trade, now, &busy).await?,
+    };
+    if unknown.is_some() {
+        let why = "The booking calendar could not be read, so no time was offered";
+        queue_for_owner(&mut tx, business, &c, why, now).await?;
+    } else if slots.is_empty() || c.caller.is_empty() {
+        let why = "No open window could be offered";
+        queue_for_owner(&mut tx, business, &c, why, now).await?;
     } else {
         let text = offer_text(business, &slots);
         tx.enqueue(&caller_text(&c, "booking-offer", &text, ms), ms)
@@ -368,13 +445,27 @@ pub async fn reply(
         let step = json!({"at": now.to_string(), "step": "booked", "who": "caller",
             "role": "caller", "note": label(business, slot)});
         tx.event(&stored.id, "handoff", &step, ms).await?;
+        if business.booking_calendar.is_some() {
+            tx.enqueue(
+                &NewJob {
+                    dedupe_key: format!("calendar:{}", stored.id),
+                    kind: "calendar".into(),
+                    contact_id: stored.id.clone(),
+                    payload: json!({}),
+                    run_at: ms,
+                },
+                ms,
+            )
+            .await?;
+        }
         format!(
             "You're booked: {}. {} will text before arriving. If anything gets worse, call us.",
             label(business, slot),
             business.name
         )
     } else {
-        let open = open_slots(tx, business, &trade, now).await?;
+        // The pick is answered inside the webhook: no calendar call here.
+        let open = open_slots(tx, business, &trade, now, &[]).await?;
         if open.is_empty() {
             let c: Conversation = serde_json::from_str(&stored.state)?;
             queue_for_owner(tx, business, &c, "The picked window filled", now).await?;
@@ -397,6 +488,79 @@ pub async fn reply(
     Ok(Some(answer))
 }
 
+/// Runs the calendar job of a booked contact: puts the window on the
+/// owner's calendar and records the event.
+///
+/// # Errors
+///
+/// [`Error::Calendar`] when worth another try; a calendar that refuses
+/// the event is recorded and left for the owner.
+pub async fn put_on_calendar(
+    app: &App,
+    business: &Business,
+    contact_id: &str,
+    now: Timestamp,
+) -> Result<(), Error> {
+    let Some(cal) = &business.booking_calendar else {
+        return Ok(());
+    };
+    let (booked, c) = {
+        let mut tx = app.store.begin().await?;
+        let Some(stored) = tx.contact(contact_id).await? else {
+            return Ok(());
+        };
+        let Some(booked) = tx.booking(contact_id).await? else {
+            return Ok(());
+        };
+        let c: Conversation = serde_json::from_str(&stored.state)?;
+        (booked, c)
+    };
+    let (a, d) = crate::triage::run(&c.case(), business);
+    let zone = |ms: i64| {
+        Timestamp::from_millisecond(ms)
+            .unwrap_or(now)
+            .to_zoned(business.tz.clone())
+    };
+    let name = c
+        .words
+        .iter()
+        .find(|u| u.slot.as_deref() == Some("name"))
+        .map_or("caller", |u| u.text.as_str());
+    let event = super::calendar::NewEvent {
+        contact_id: contact_id.to_string(),
+        summary: format!("{}: {name}", booked.trade),
+        location: a
+            .address
+            .as_ref()
+            .map(crate::record::receipt::one_line)
+            .or_else(|| a.address_heard.clone())
+            .unwrap_or_default(),
+        description: format!(
+            "Booked by nightdesk, contact {contact_id}. {}",
+            super::plan::alert_text(business, &c, &a, &d)
+        ),
+        start: zone(booked.starts_at),
+        end: zone(booked.ends_at),
+    };
+    let ms = now.as_millisecond();
+    let note = match super::calendar::insert(cal, &event, ms).await {
+        Ok(id) => json!({"calendar_event": id}),
+        Err(e @ crate::record::sinks::Error::Retry { .. }) => {
+            return Err(Error::Calendar(e.to_string()));
+        }
+        Err(e) => {
+            tracing::warn!(contact_id, error = %e, "booking not put on the calendar");
+            json!({"calendar_error": e.to_string()})
+        }
+    };
+    let mut tx = app.store.begin().await?;
+    tx.event(contact_id, "booking", &note, ms).await?;
+    super::escalation::rewrite_receipt(&mut tx, business, contact_id, ms).await?;
+    tx.commit().await?;
+    app.jobs_ready.notify_one();
+    Ok(())
+}
+
 /// The booking part of a receipt, folded from the contact's booking events
 /// and the window it holds.
 pub fn receipt_part(
@@ -417,6 +581,8 @@ pub fn receipt_part(
         offered: Vec::new(),
         booked: None,
         queued_for_owner: None,
+        calendar_event: None,
+        calendar_error: None,
     };
     for e in events {
         if let Some(slots) = e
@@ -428,6 +594,12 @@ pub fn receipt_part(
         }
         if let Some(at) = e.get("queued_for").and_then(Value::as_i64) {
             part.queued_for_owner = Some(instant(at));
+        }
+        if let Some(id) = e.get("calendar_event").and_then(Value::as_str) {
+            part.calendar_event = Some(id.to_string());
+        }
+        if let Some(why) = e.get("calendar_error").and_then(Value::as_str) {
+            part.calendar_error = Some(why.to_string());
         }
     }
     if let Some(b) = booked {
@@ -472,6 +644,26 @@ mod tests {
         for &(text, count, want) in table {
             assert_eq!(pick(text, count), want, "{text:?} of {count}");
         }
+    }
+
+    #[test]
+    fn busy_time_of_our_own_bookings_is_not_counted_twice() {
+        let t = |s: &str| s.parse::<Timestamp>().unwrap();
+        let ms = |s: &str| t(s).as_millisecond();
+        // Two of our windows back to back, merged by Google into one stretch.
+        let ours = [
+            (ms("2026-12-07T14:00:00Z"), ms("2026-12-07T16:00:00Z")),
+            (ms("2026-12-07T16:00:00Z"), ms("2026-12-07T18:00:00Z")),
+        ];
+        let busy = [
+            (t("2026-12-07T14:00:00Z"), t("2026-12-07T18:00:00Z")),
+            // The owner's own appointment that afternoon.
+            (t("2026-12-07T19:30:00Z"), t("2026-12-07T20:00:00Z")),
+            // Ours plus the owner's, merged: not only ours.
+            (t("2026-12-08T13:00:00Z"), t("2026-12-08T16:00:00Z")),
+        ];
+        let other = others(&busy, &ours);
+        assert_eq!(other, [busy[1], busy[2]]);
     }
 
     #[test]

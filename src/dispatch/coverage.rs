@@ -16,8 +16,23 @@ pub const DAYS: u32 = 7;
 /// The local time of the daily check.
 const DAILY_AT: civil::Time = civil::Time::constant(8, 0, 0, 0);
 
-/// The alarms of a business at `now`, one plain sentence each.
+/// The alarms of a business at `now`, one plain sentence each: the
+/// coverage gaps, then the technicians who cannot take texts.
 pub fn alarms(business: &Business, now: Timestamp) -> Vec<String> {
+    let mut found = gaps(business, now);
+    for t in &business.schedule.technicians {
+        if !t.takes_texts {
+            found.push(format!(
+                "{} cannot take texts at {}: alerts reach them only by a call",
+                t.name, t.phone
+            ));
+        }
+    }
+    found
+}
+
+/// The stretches of the next [`DAYS`] with nobody on call, per trade.
+pub fn gaps(business: &Business, now: Timestamp) -> Vec<String> {
     let mut found = Vec::new();
     for trade in &business.offered {
         for (from, to) in business.schedule.coverage_gaps(trade, now, DAYS) {
@@ -25,14 +40,6 @@ pub fn alarms(business: &Business, now: Timestamp) -> Vec<String> {
                 "nobody is on call for {trade} from {} to {}",
                 when(&from),
                 when(&to)
-            ));
-        }
-    }
-    for t in &business.schedule.technicians {
-        if !t.takes_texts {
-            found.push(format!(
-                "{} cannot take texts at {}: alerts reach them only by a call",
-                t.name, t.phone
             ));
         }
     }

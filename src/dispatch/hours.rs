@@ -210,7 +210,7 @@ impl BookingWindows {
     /// The next `count` windows that start after `after`, in order, on
     /// days the business is open (not a holiday, hours that weekday), with
     /// fewer than `per_window` jobs: `taken` counts the jobs in the window
-    /// starting at the instant it is given.
+    /// from the first instant it is given to the second.
     ///
     /// Fewer than `count` when too few free windows come within about a
     /// year.
@@ -218,7 +218,7 @@ impl BookingWindows {
         &self,
         hours: &Hours,
         after: Timestamp,
-        taken: &dyn Fn(&Zoned) -> u32,
+        taken: &dyn Fn(&Zoned, &Zoned) -> u32,
         count: usize,
     ) -> Vec<(Zoned, Zoned)> {
         let mut free = Vec::new();
@@ -232,9 +232,9 @@ impl BookingWindows {
             }
             let mut windows = self.windows_on(date);
             windows.sort_by_key(|(start, _)| start.timestamp());
-            let open = windows
-                .into_iter()
-                .filter(|(start, _)| start.timestamp() > after && taken(start) < self.per_window);
+            let open = windows.into_iter().filter(|(start, end)| {
+                start.timestamp() > after && taken(start, end) < self.per_window
+            });
             free.extend(open.take(count - free.len()));
         }
         free
@@ -525,15 +525,15 @@ mod tests {
             per_window: 1,
         };
 
-        let monday_eight_full = |start: &Zoned| {
+        let monday_eight_full = |start: &Zoned, _: &Zoned| {
             if start.datetime() == date(2026, 7, 6).at(8, 0, 0, 0) {
                 2
             } else {
                 1
             }
         };
-        let nothing_taken = |_: &Zoned| 0;
-        type Taken<'a> = &'a dyn Fn(&Zoned) -> u32;
+        let nothing_taken = |_: &Zoned, _: &Zoned| 0;
+        type Taken<'a> = &'a dyn Fn(&Zoned, &Zoned) -> u32;
         let table: &[(&BookingWindows, &Hours, &str, Taken, &[&str])] = &[
             (
                 &birchline,
@@ -586,7 +586,7 @@ mod tests {
             assert_eq!(got, want, "after {after}");
         }
 
-        let full = |_: &Zoned| 2;
+        let full = |_: &Zoned, _: &Zoned| 2;
         let after = instant(&birchline_hours, "2026-01-01T00:00");
         assert!(birchline
             .next_windows(&birchline_hours, after, &full, 3)

@@ -3,6 +3,7 @@
 //! transfer, run by Twilio's webhooks while the caller waits.
 
 pub mod booking;
+pub mod calendar;
 pub mod coverage;
 pub mod escalation;
 pub mod hours;

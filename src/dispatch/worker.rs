@@ -54,7 +54,7 @@ pub async fn run_one(app: &App) -> Result<bool, crate::store::Error> {
         "sink" => return crate::record::outbox::start(app, job.clone()).await,
         "call" => call(app, &job).await,
         "escalate" => escalate(app, &job, now).await,
-        "booking" | "booking-check" => booking(app, &job).await,
+        "booking" | "booking-check" | "calendar" => booking(app, &job).await,
         "coverage" => coverage(app, &job).await,
         other => Err(Failure::GiveUp(format!("unknown job kind {other}"))),
     };
@@ -334,13 +334,15 @@ async fn coverage(app: &App, job: &Job) -> Result<(), Failure> {
 async fn booking(app: &App, job: &Job) -> Result<(), Failure> {
     let (_, business) = contact_of(app, job).await?;
     let now = app.clock.now();
-    if job.kind == "booking" {
-        let trade = field(&job.payload, "trade");
-        super::booking::offer(app, business, &job.contact_id, trade, now).await?;
-    } else {
-        super::booking::check(app, business, &job.contact_id, now).await?;
-    }
-    Ok(())
+    let done = match job.kind.as_str() {
+        "booking" => {
+            let trade = field(&job.payload, "trade");
+            super::booking::offer(app, business, &job.contact_id, trade, now, job.attempts).await
+        }
+        "calendar" => super::booking::put_on_calendar(app, business, &job.contact_id, now).await,
+        _ => Ok(super::booking::check(app, business, &job.contact_id, now).await?),
+    };
+    done.map_err(|e| Failure::Retry(e.to_string()))
 }
 
 /// An escalation timer: moves the chain on unless its step is resolved.

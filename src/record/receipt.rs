@@ -155,6 +155,12 @@ pub struct BookingRef {
     pub booked: Option<Window>,
     /// When the owner is texted to set a time by phone, if they are.
     pub queued_for_owner: Option<String>,
+    /// The booking's event on the owner's Google Calendar.
+    #[serde(default)]
+    pub calendar_event: Option<String>,
+    /// Why the booking could not be put on the calendar.
+    #[serde(default)]
+    pub calendar_error: Option<String>,
 }
 
 /// A booking window: UTC instants and the words the caller was sent.
@@ -340,7 +346,7 @@ pub fn build(i: &Inputs<'_>) -> Receipt {
     }
 }
 
-fn one_line(x: &crate::assessment::address::Address) -> String {
+pub fn one_line(x: &crate::assessment::address::Address) -> String {
     let street = [
         &x.number,
         &x.predirectional,

@@ -1,6 +1,6 @@
 //! Local stand-ins for the sinks that live elsewhere: a Standard Webhooks
-//! receiver, Google's token endpoint and Sheets `values` API, and HubSpot's
-//! CRM v3 objects. They speak the wire shapes recorded in
+//! receiver, Google's token endpoint, Sheets `values` API and Calendar
+//! `freeBusy` and `events.insert`, and HubSpot's CRM v3 objects. They speak the wire shapes recorded in
 //! `../shared/data/` and keep what they were sent, so a test can count
 //! what arrived; each can be told to fail for a while. Tests and the demo
 //! only.
@@ -24,6 +24,7 @@ pub enum Service {
     Webhook,
     Google,
     Hubspot,
+    Calendar,
 }
 
 /// How a failing service answers: every other request a 500, the rest
@@ -60,6 +61,12 @@ struct Ledger {
     objects: Vec<CrmObject>,
     /// Answer the next N HubSpot writes with 429 and `Retry-After`.
     rate_limited: u64,
+    /// Busy stretches (RFC 3339) put on a calendar by a test.
+    busy: HashMap<String, Vec<(String, String)>>,
+    /// Calendars the service account cannot see.
+    unreadable: Vec<String>,
+    /// Events inserted, with the calendar id they went to.
+    events: Vec<(String, Value)>,
 }
 
 struct Shared {
@@ -101,6 +108,11 @@ impl SinkStandIns {
             .route(
                 "/v4/spreadsheets/{id}/values/{range}",
                 post(append).get(read_column),
+            )
+            .route("/calendar/v3/freeBusy", post(free_busy))
+            .route(
+                "/calendar/v3/calendars/{calendar}/events",
+                post(insert_event),
             )
             .route("/crm/v3/objects/{object}", post(create))
             .route("/crm/v3/objects/{object}/search", post(search))
@@ -169,6 +181,33 @@ impl SinkStandIns {
     /// The rows appended to the sheet, in order.
     pub fn rows(&self) -> Vec<Row> {
         self.shared.ledger.lock().unwrap().rows.clone()
+    }
+
+    /// Marks a stretch of a calendar busy, as the owner's own event.
+    pub fn set_busy(&self, calendar: &str, start: &str, end: &str) {
+        self.shared
+            .ledger
+            .lock()
+            .unwrap()
+            .busy
+            .entry(calendar.into())
+            .or_default()
+            .push((start.into(), end.into()));
+    }
+
+    /// Makes a calendar one the service account cannot see.
+    pub fn hide_calendar(&self, calendar: &str) {
+        self.shared
+            .ledger
+            .lock()
+            .unwrap()
+            .unreadable
+            .push(calendar.into());
+    }
+
+    /// The events inserted, as (calendar id, event body).
+    pub fn events(&self) -> Vec<(String, Value)> {
+        self.shared.ledger.lock().unwrap().events.clone()
     }
 
     pub fn tokens_issued(&self) -> u64 {
@@ -296,6 +335,124 @@ async fn token(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
         shared2.ledger.lock().unwrap().tokens_issued += 1;
         Json(json!({"access_token": shared2.token, "expires_in": 3599, "token_type": "Bearer"}))
             .into_response()
+    })
+    .await
+}
+
+fn calendar_error(status: StatusCode, reason: &str, message: &str) -> Response {
+    let body = json!({"error": {"errors": [{"domain": "global", "reason": reason, "message": message}],
+        "code": status.as_u16(), "message": message}});
+    (status, Json(body)).into_response()
+}
+
+async fn free_busy(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    if !authorised(&shared, &headers) {
+        return unauthenticated();
+    }
+    let shared2 = shared.clone();
+    guarded(&shared, Service::Calendar, move || {
+        let asked: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let (Some(min), Some(max)) = (asked["timeMin"].as_str(), asked["timeMax"].as_str()) else {
+            return calendar_error(StatusCode::BAD_REQUEST, "required", "Missing timeMin or timeMax.");
+        };
+        let instant = |t: &str| t.parse::<jiff::Timestamp>().ok();
+        let (Some(from), Some(to)) = (instant(min), instant(max)) else {
+            return calendar_error(StatusCode::BAD_REQUEST, "invalid", "Bad Request");
+        };
+        let ledger = shared2.ledger.lock().unwrap();
+        let mut calendars = serde_json::Map::new();
+        for item in asked["items"].as_array().map(Vec::as_slice).unwrap_or_default() {
+            let Some(id) = item["id"].as_str() else { continue };
+            if ledger.unreadable.iter().any(|c| c == id) {
+                calendars.insert(id.into(), json!({"errors": [{"domain": "global", "reason": "notFound"}], "busy": []}));
+                continue;
+            }
+            let mut busy: Vec<(jiff::Timestamp, jiff::Timestamp)> = ledger
+                .busy
+                .get(id)
+                .into_iter()
+                .flatten()
+                .filter_map(|(s, e)| Some((instant(s)?, instant(e)?)))
+                .chain(ledger.events.iter().filter(|(c, _)| c == id).filter_map(|(_, e)| {
+                    let at = |f: &str| {
+                        let local = e[f]["dateTime"].as_str()?.parse::<jiff::civil::DateTime>().ok()?;
+                        let zone = jiff::tz::TimeZone::get(e[f]["timeZone"].as_str()?).ok()?;
+                        Some(local.to_zoned(zone).ok()?.timestamp())
+                    };
+                    Some((at("start")?, at("end")?))
+                }))
+                .filter(|(s, e)| *s < to && from < *e)
+                .collect();
+            // Google merges overlapping and touching stretches.
+            busy.sort();
+            let mut merged: Vec<(jiff::Timestamp, jiff::Timestamp)> = Vec::new();
+            for (s, e) in busy {
+                match merged.last_mut() {
+                    Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                    _ => merged.push((s, e)),
+                }
+            }
+            let busy: Vec<Value> = merged
+                .iter()
+                .map(|(s, e)| json!({"start": s.to_string(), "end": e.to_string()}))
+                .collect();
+            calendars.insert(id.into(), json!({"busy": busy}));
+        }
+        Json(json!({"kind": "calendar#freeBusy", "timeMin": from.to_string(), "timeMax": to.to_string(), "calendars": calendars}))
+            .into_response()
+    })
+    .await
+}
+
+async fn insert_event(
+    State(shared): State<Arc<Shared>>,
+    Path(calendar): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !authorised(&shared, &headers) {
+        return unauthenticated();
+    }
+    let shared2 = shared.clone();
+    guarded(&shared, Service::Calendar, move || {
+        let mut event: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let mut ledger = shared2.ledger.lock().unwrap();
+        if ledger.unreadable.iter().any(|c| *c == calendar) {
+            return calendar_error(StatusCode::NOT_FOUND, "notFound", "Not Found");
+        }
+        let (Some(start), Some(end)) = (
+            event["start"]["dateTime"].as_str(),
+            event["end"]["dateTime"].as_str(),
+        ) else {
+            return calendar_error(StatusCode::BAD_REQUEST, "required", "Missing end time.");
+        };
+        if end <= start {
+            return calendar_error(
+                StatusCode::BAD_REQUEST,
+                "timeRangeEmpty",
+                "The specified time range is empty.",
+            );
+        }
+        let id = event["id"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("sb{}", ledger.events.len()));
+        if ledger
+            .events
+            .iter()
+            .any(|(c, e)| *c == calendar && e["id"] == id.as_str())
+        {
+            return calendar_error(
+                StatusCode::CONFLICT,
+                "duplicate",
+                "The requested identifier already exists.",
+            );
+        }
+        event["id"] = json!(id);
+        event["status"] = json!("confirmed");
+        event["kind"] = json!("calendar#event");
+        ledger.events.push((calendar.clone(), event.clone()));
+        Json(event).into_response()
     })
     .await
 }

@@ -101,6 +101,25 @@ impl Tx<'_> {
         Ok(true)
     }
 
+    /// The windows booked with this business, of any trade, that end
+    /// after `from`: what the owner's calendar shows of nightdesk's own.
+    ///
+    /// # Errors
+    ///
+    /// When the database is unreachable.
+    pub async fn booked_windows(&mut self, business: &str, from: i64) -> Result<Vec<(i64, i64)>> {
+        let rows = sqlx::query(
+            "SELECT starts_at, ends_at FROM bookings WHERE business = $1 AND ends_at > $2",
+        )
+        .bind(business)
+        .bind(from)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+
     /// The window the contact booked, if it did.
     ///
     /// # Errors

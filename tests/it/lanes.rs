@@ -3,8 +3,12 @@
 //! nobody answers handed to the owner in the morning, and the priority
 //! lane passed on at once for a 24/7 account and at the opening otherwise.
 
-use nightdesk::dispatch::coverage;
+use std::sync::Arc;
+
+use nightdesk::config::Config;
+use nightdesk::dispatch::{calendar, coverage};
 use nightdesk::intake::corpus::Entry;
+use nightdesk::record::standins::SinkStandIns;
 use nightdesk::replay::Harness;
 use sqlx::Row;
 
@@ -14,6 +18,8 @@ use super::helpers::{self, message_text, Server};
 const BIRCHLINE: &str = "+16125550100";
 const KAREN: &str = "+16125550101";
 const GREG: &str = "+18135550101";
+/// Test value only: the sink stand-ins need one to start.
+const WEBHOOK_SECRET: &str = "whsec_dGVzdC1vbmx5LW5pZ2h0ZGVzay1zaW5rcy0wMDAwMDA=";
 
 fn case(id: &str) -> Entry {
     helpers::corpus()
@@ -265,4 +271,101 @@ async fn coverage_holes_are_texted_to_the_owner_once_a_day() {
     advance(&[&h.app], 24 * 60);
     settle(&[&h.app]).await;
     assert_eq!(texts_to(&h.standin, KAREN).len(), 2);
+}
+
+const CALENDAR: &str = "c_0b1rchl1ne0bookings0test@group.calendar.google.com";
+
+/// A harness whose Birchline books on a calendar at the stand-in.
+async fn with_calendar(standins: &SinkStandIns, dir: &std::path::Path) -> Harness {
+    let mut config = Config::embedded();
+    for b in &mut config.businesses {
+        if b.number == BIRCHLINE {
+            b.booking_calendar = Some(calendar::Settings {
+                calendar_id: CALENDAR.into(),
+                key_file: format!(
+                    "{}/google/service-account/TEST-ONLY-service-account.json",
+                    helpers::SHARED_DATA
+                )
+                .into(),
+                token_url: format!("{}/token", standins.base_url()),
+                api_base: standins.base_url(),
+                timeout: std::time::Duration::from_secs(2),
+            });
+        }
+    }
+    Harness::start(Arc::new(config), dir, None)
+        .await
+        .expect("the harness starts")
+}
+
+#[tokio::test]
+async fn the_owners_calendar_keeps_busy_windows_out_and_gets_the_booking() {
+    let standins = SinkStandIns::start(WEBHOOK_SECRET).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let h = &with_calendar(&standins, dir.path()).await;
+    // The owner is at an appointment Thursday 08:00-09:00 Chicago.
+    standins.set_busy(
+        CALENDAR,
+        "2026-08-27T08:00:00-05:00",
+        "2026-08-27T09:00:00-05:00",
+    );
+    let entry = case("msp-051");
+    play(h, &entry, "booking").await;
+    let offer = texts_to(&h.standin, &entry.from).pop().expect("an offer");
+    assert!(
+        offer.contains("1) Thu Aug 27, 10 AM-12 PM  2) Thu Aug 27, 1-3 PM  3) Thu Aug 27, 3-5 PM"),
+        "the busy 8-10 window is not offered: {offer}"
+    );
+    let reply = h
+        .caller
+        .text(&entry.from, BIRCHLINE, "1", Vec::new())
+        .await
+        .unwrap();
+    assert!(message_text(&reply).starts_with("You're booked: Thu Aug 27, 10 AM-12 PM."));
+    settle(&[&h.app]).await;
+    let events = standins.events();
+    assert_eq!(events.len(), 1, "{events:?}");
+    let (on, event) = &events[0];
+    assert_eq!(on, CALENDAR);
+    assert_eq!(event["start"]["dateTime"], "2026-08-27T10:00:00");
+    assert_eq!(event["end"]["dateTime"], "2026-08-27T12:00:00");
+    assert_eq!(event["start"]["timeZone"], "America/Chicago");
+    assert!(
+        event.get("attendees").is_none(),
+        "a service account invites nobody"
+    );
+    let id = event["id"].as_str().unwrap();
+    let receipt = receipt_of(h, &entry.from).await;
+    assert_eq!(receipt["booking"]["calendar_event"], id);
+
+    // Our own booking shows busy on the calendar, but its window holds two
+    // jobs: the next caller is still offered it.
+    let mut next = case("msp-051");
+    next.from = "+16125550185".into();
+    play(h, &next, "booking").await;
+    let offer = texts_to(&h.standin, &next.from).pop().unwrap();
+    assert!(offer.contains("1) Thu Aug 27, 10 AM-12 PM"), "{offer}");
+}
+
+#[tokio::test]
+async fn a_calendar_google_cannot_read_offers_nothing_and_tells_the_owner() {
+    let standins = SinkStandIns::start(WEBHOOK_SECRET).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let h = &with_calendar(&standins, dir.path()).await;
+    standins.hide_calendar(CALENDAR);
+    let entry = case("msp-051");
+    play(h, &entry, "booking").await;
+    assert!(
+        !texts_to(&h.standin, &entry.from)
+            .iter()
+            .any(|t| t.contains("Reply 1")),
+        "an unknown calendar is not a free one"
+    );
+    let owner = texts_to(&h.standin, KAREN);
+    assert!(
+        owner.iter().any(|t| t.starts_with(
+            "BOOKING REQUEST. The booking calendar could not be read, so no time was offered"
+        )),
+        "{owner:?}"
+    );
 }

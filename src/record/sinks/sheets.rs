@@ -76,10 +76,19 @@ impl ServiceAccount {
     ///
     /// [`Error::GiveUp`] when the private key is unreadable.
     pub fn assertion(&self, iat: i64) -> Result<String, Error> {
+        self.assertion_for(SCOPE, iat)
+    }
+
+    /// The signed assertion for a token of `scope`, issued at `iat`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::GiveUp`] when the private key is unreadable.
+    pub fn assertion_for(&self, scope: &str, iat: i64) -> Result<String, Error> {
         let key = self.key()?;
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
         header.kid = Some(self.private_key_id.clone());
-        let claims = json!({"iss": self.client_email, "scope": SCOPE, "aud": AUDIENCE, "iat": iat, "exp": iat + 3600});
+        let claims = json!({"iss": self.client_email, "scope": scope, "aud": AUDIENCE, "iat": iat, "exp": iat + 3600});
         jsonwebtoken::encode(&header, &claims, &key)
             .map_err(|e| Error::GiveUp(format!("signing the token request: {e}")))
     }
@@ -90,32 +99,72 @@ impl ServiceAccount {
     }
 }
 
-/// Access tokens by (key file, token URL), with their expiry in ms.
+/// Access tokens by (key file, token URL, scope), with their expiry in ms.
 static TOKENS: Mutex<Option<HashMap<String, (String, i64)>>> = Mutex::new(None);
 
-fn cache_key(s: &Settings) -> String {
-    format!("{}|{}", s.key_file.display(), s.token_url)
+/// Which service account asks for which token, where: what a token is
+/// cached under.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grant<'a> {
+    pub key_file: &'a std::path::Path,
+    pub token_url: &'a str,
+    pub scope: &'a str,
+}
+
+impl Grant<'_> {
+    fn cache_key(&self) -> String {
+        format!(
+            "{}|{}|{}",
+            self.key_file.display(),
+            self.token_url,
+            self.scope
+        )
+    }
+}
+
+fn grant(s: &Settings) -> Grant<'_> {
+    Grant {
+        key_file: &s.key_file,
+        token_url: &s.token_url,
+        scope: SCOPE,
+    }
 }
 
 async fn token(http: &reqwest::Client, s: &Settings, now_ms: i64) -> Result<String, Error> {
-    if let Some((token, until)) = TOKENS
+    access_token(http, &grant(s), now_ms).await
+}
+
+/// An access token for the grant: the cached one while it is fresh, else
+/// a new one from the token endpoint (RFC 7523 JWT bearer grant).
+///
+/// # Errors
+///
+/// [`Error::Retry`] when the endpoint is unreachable or busy;
+/// [`Error::GiveUp`] when the key or the grant is refused.
+pub async fn access_token(
+    http: &reqwest::Client,
+    g: &Grant<'_>,
+    now_ms: i64,
+) -> Result<String, Error> {
+    let cached = TOKENS
         .lock()
-        .unwrap()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
         .get_or_insert_default()
-        .get(&cache_key(s))
-    {
-        if now_ms < *until {
-            return Ok(token.clone());
+        .get(&g.cache_key())
+        .cloned();
+    if let Some((token, until)) = cached {
+        if now_ms < until {
+            return Ok(token);
         }
     }
-    let account = ServiceAccount::load(&s.key_file)?;
-    let assertion = account.assertion(now_ms.div_euclid(1000))?;
+    let account = ServiceAccount::load(g.key_file)?;
+    let assertion = account.assertion_for(g.scope, now_ms.div_euclid(1000))?;
     let form = [
         ("assertion", assertion.as_str()),
         ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
     ];
     let r = http
-        .post(&s.token_url)
+        .post(g.token_url)
         .form(&form)
         .send()
         .await
@@ -145,18 +194,23 @@ async fn token(http: &reqwest::Client, s: &Settings, now_ms: i64) -> Result<Stri
     let until = now_ms + lifetime - REFRESH_EARLY_MS;
     TOKENS
         .lock()
-        .unwrap()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
         .get_or_insert_default()
-        .insert(cache_key(s), (token.clone(), until));
+        .insert(g.cache_key(), (token.clone(), until));
     Ok(token)
 }
 
-fn forget_token(s: &Settings) {
+/// Drops the grant's cached token, after the API refused it.
+pub fn forget(g: &Grant<'_>) {
     TOKENS
         .lock()
-        .unwrap()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
         .get_or_insert_default()
-        .remove(&cache_key(s));
+        .remove(&g.cache_key());
+}
+
+fn forget_token(s: &Settings) {
+    forget(&grant(s));
 }
 
 /// A1 notation percent-encoded for a path segment.
