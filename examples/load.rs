@@ -347,13 +347,7 @@ async fn with_wrk(
             text.lines()
                 .map(str::trim)
                 .find_map(|l| l.strip_prefix(label))
-                .map(|rest| {
-                    rest.trim()
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or("")
-                        .to_string()
-                })
+                .map(|rest| rest.split_whitespace().next().unwrap_or("").to_string())
         };
         let p50 = figure("50%").and_then(|f| wrk_ms(&f));
         let p99 = figure("99%").and_then(|f| wrk_ms(&f));

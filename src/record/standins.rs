@@ -417,7 +417,7 @@ async fn insert_event(
     guarded(&shared, Service::Calendar, move || {
         let mut event: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
         let mut ledger = shared2.ledger.lock().unwrap();
-        if ledger.unreadable.iter().any(|c| *c == calendar) {
+        if ledger.unreadable.contains(&calendar) {
             return calendar_error(StatusCode::NOT_FOUND, "notFound", "Not Found");
         }
         let (Some(start), Some(end)) = (
