@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 
+use aho_corasick::AhoCorasick;
 use serde::Serialize;
 
 use super::phrases::{FactDef, DOUBTS, FACTS, NEGATORS, PAST, PAST_EVENT, STILL};
@@ -519,7 +520,7 @@ fn slot_verdict(slot: &str, tokens: &[Token]) -> Option<(&'static str, Polarity)
     {
         return None;
     }
-    if DOUBTS.iter().any(|d| contains_phrase(&text, d)) {
+    if DOUBT_SET.any_in(&text) {
         return Some((fact, Polarity::Unsure));
     }
     let head = &words[..words.len().min(4)];
@@ -548,10 +549,7 @@ fn slot_verdict(slot: &str, tokens: &[Token]) -> Option<(&'static str, Polarity)
             .iter()
             .any(|a| words.iter().any(|w| w.starts_with(a)));
     if describes {
-        let over = PAST_EVENT
-            .iter()
-            .chain(PAST)
-            .any(|p| contains_phrase(&text, p));
+        let over = PAST_OR_EVENT_SET.any_in(&text);
         return Some((
             fact,
             if over {
@@ -612,6 +610,37 @@ fn can_stop_verdict(text: &str, words: &[&str]) -> Option<(&'static str, Polarit
     }
     None
 }
+
+/// A list of phrases searched for in one pass: whether any occurs in a
+/// text as whole words, the same answer as trying `contains_phrase` with
+/// each in turn, without a fresh search per phrase.
+struct PhraseSet(AhoCorasick);
+
+impl PhraseSet {
+    fn new(lists: &[&[&str]]) -> PhraseSet {
+        let phrases = lists
+            .iter()
+            .flat_map(|l| l.iter())
+            .filter(|p| !p.is_empty());
+        // Built once from the catalogue's own short lists.
+        PhraseSet(AhoCorasick::new(phrases).expect("the phrase lists compile"))
+    }
+
+    fn any_in(&self, text: &str) -> bool {
+        let bytes = text.as_bytes();
+        self.0.find_overlapping_iter(text).any(|m| {
+            let before = m.start() == 0 || bytes[m.start() - 1] == b' ';
+            let after = m.end() == text.len() || bytes[m.end()] == b' ';
+            before && after
+        })
+    }
+}
+
+static DOUBT_SET: LazyLock<PhraseSet> = LazyLock::new(|| PhraseSet::new(&[DOUBTS]));
+static PAST_SET: LazyLock<PhraseSet> = LazyLock::new(|| PhraseSet::new(&[PAST]));
+static PAST_OR_EVENT_SET: LazyLock<PhraseSet> =
+    LazyLock::new(|| PhraseSet::new(&[PAST_EVENT, PAST]));
+static STILL_SET: LazyLock<PhraseSet> = LazyLock::new(|| PhraseSet::new(&[STILL]));
 
 /// Whether `phrase` occurs in `text` as whole words (space separated).
 fn contains_phrase(text: &str, phrase: &str) -> bool {
@@ -793,15 +822,18 @@ fn judge(tokens: &[Token], start: usize, end: usize, reach: usize, event: bool) 
     if contains_any(&before, &["don't think", "do not think"]) {
         return Polarity::Negated;
     }
-    if DOUBTS.iter().any(|d| contains_phrase(&near, d)) {
+    if DOUBT_SET.any_in(&near) {
         return Polarity::Unsure;
     }
     if !NEGATORS.contains(&first) && before.split(' ').any(|w| NEGATORS.contains(&w)) {
         return Polarity::Negated;
     }
-    let past = PAST.iter().any(|p| contains_phrase(&around, p))
-        || (event && PAST_EVENT.iter().any(|p| contains_phrase(&around, p)));
-    if past && !STILL.iter().any(|s| contains_phrase(&around, s)) {
+    let past = if event {
+        PAST_OR_EVENT_SET.any_in(&around)
+    } else {
+        PAST_SET.any_in(&around)
+    };
+    if past && !STILL_SET.any_in(&around) {
         return Polarity::Past;
     }
     Polarity::Present
@@ -846,6 +878,35 @@ pub fn summary(facts: &Facts) -> BTreeMap<&'static str, Polarity> {
         *entry = (*entry).max(hit.polarity);
     }
     out
+}
+
+#[cfg(test)]
+mod phrase_set_tests {
+    use super::*;
+
+    /// The one-pass search answers as the phrase-by-phrase one does.
+    #[test]
+    fn a_phrase_set_answers_as_each_phrase_would() {
+        let lists: &[&[&str]] = &[DOUBTS, PAST, PAST_EVENT, STILL];
+        let texts = [
+            "i think maybe i smell gas",
+            "it sparked earlier but stopped",
+            "not sure if that's gas",
+            "the heat used to work",
+            "mightily confused",
+            "it's still leaking",
+            "unsurely",
+            "",
+            "kind of a hissing sound maybe",
+        ];
+        for list in lists {
+            let set = PhraseSet::new(&[list]);
+            for text in texts {
+                let each = list.iter().any(|p| contains_phrase(text, p));
+                assert_eq!(set.any_in(text), each, "{text:?}");
+            }
+        }
+    }
 }
 
 #[cfg(test)]
