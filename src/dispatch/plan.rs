@@ -92,6 +92,22 @@ pub async fn finalize(
             c, "textback", "caller", "", &c.caller, &text, true, ms,
         ));
     }
+    // The human lane wakes the owner by a call as well as the text, unless
+    // the caller is being put through to them on this very call.
+    let on_the_line =
+        c.channel == Channel::Voice && c.ended == Some(crate::conversation::Ending::Completed);
+    if let (Some("human"), false, Some(owner)) = (d.lane.as_deref(), on_the_line, &d.alert) {
+        if !owner.phone.is_empty() {
+            jobs.push(NewJob {
+                dedupe_key: format!("owner-call:{}", c.contact_id),
+                kind: "call".into(),
+                contact_id: c.contact_id.clone(),
+                payload: json!({"to": owner.phone, "role": "owner", "person": "owner",
+                    "name": owner.name, "path": "/team/owner-call"}),
+                run_at: ms,
+            });
+        }
+    }
     match d.lane.as_deref() {
         Some("booking") => {
             let trade = a.trade.as_deref().unwrap_or("general");

@@ -271,7 +271,11 @@ async fn call(app: &App, job: &Job) -> Result<(), Failure> {
             kind: "call".into(),
             recipient: to.into(),
             role: role.into(),
-            body: "voice call: press 1 to take it, 9 to pass".into(),
+            body: if p.get("path").is_some() {
+                "voice call: the summary read to the owner".into()
+            } else {
+                "voice call: press 1 to take it, 9 to pass".into()
+            },
             provider_sid: None,
             status: "calling".into(),
             error_code: None,
@@ -282,7 +286,13 @@ async fn call(app: &App, job: &Job) -> Result<(), Failure> {
     }
     let query = serde_urlencoded::to_string([("c", job.contact_id.as_str()), ("p", person)])
         .unwrap_or_default();
-    let url = format!("{base}/team/call?{query}");
+    // A technician's call takes 1 or 9; the owner's reads the summary.
+    let path = p
+        .get("path")
+        .and_then(Value::as_str)
+        .filter(|p| *p == "/team/owner-call")
+        .unwrap_or("/team/call");
+    let url = format!("{base}{path}?{query}");
     let status = format!("{base}/team/call/status?{query}");
     let placed = twilio
         .create_call(&business.number, to, &url, Some(&status), Some("Enable"))

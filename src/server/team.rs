@@ -214,6 +214,40 @@ pub async fn call(
     Ok(twiml(r.to_string()))
 }
 
+/// The owner's call on the human lane: the summary read out (the same
+/// words as a warm transfer's whisper), then the call ends; the text
+/// they also got has the details. A machine that answers hears nothing.
+pub async fn owner_call(
+    State(app): State<App>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Result<Response, Error> {
+    let p = verified(&app, &headers, &uri, &body)?;
+    let (contact, _) = ids(&q)?;
+    let mut r = VoiceResponse::new();
+    if machine(p.get("AnsweredBy")) {
+        r.hangup();
+        return Ok(twiml(r.to_string()));
+    }
+    let stored = app
+        .store
+        .contact(&contact)
+        .await?
+        .ok_or_else(|| Error::BadRequest("unknown contact".into()))?;
+    let business = app
+        .config
+        .business(&stored.business)
+        .ok_or_else(|| Error::BadRequest("unknown business".into()))?;
+    let c: crate::conversation::Conversation = serde_json::from_str(&stored.state)?;
+    let (a, d) = crate::triage::run(&c.case(), business);
+    r.say(crate::dispatch::transfer::whisper(business, &c, &a, &d))
+        .say("The details are in your texts. Goodbye.")
+        .hangup();
+    Ok(twiml(r.to_string()))
+}
+
 /// The key pressed on the call: 1 accepts, 9 passes.
 pub async fn call_key(
     State(app): State<App>,

@@ -369,3 +369,70 @@ async fn a_calendar_google_cannot_read_offers_nothing_and_tells_the_owner() {
         "{owner:?}"
     );
 }
+
+#[tokio::test]
+async fn the_human_lane_calls_the_owner_as_well_as_texting_when_nobody_is_on_the_line() {
+    let s = Server::start().await;
+    let h = &s.harness;
+    // msp-041: "might be nothing but I keep smelling hot plastic", by text
+    // at 23:30: unclear safety, a human at once.
+    let entry = case("msp-041");
+    play(h, &entry, "human").await;
+    assert_eq!(texts_to(&h.standin, KAREN).len(), 1, "texted");
+    let calls: Vec<_> = h
+        .standin
+        .calls()
+        .into_iter()
+        .filter(|c| c.to == KAREN)
+        .collect();
+    assert_eq!(calls.len(), 1, "and called");
+    assert_eq!(calls[0].machine_detection.as_deref(), Some("Enable"));
+    let url = url::Url::parse(calls[0].url.as_deref().unwrap()).unwrap();
+    assert_eq!(url.path(), "/team/owner-call");
+    let path = format!("{}?{}", url.path(), url.query().unwrap());
+
+    // Karen picks up: she hears the summary, then the call ends.
+    let body = format!(
+        "CallSid={}&AnsweredBy=human&CallStatus=in-progress",
+        calls[0].sid
+    );
+    let answer = helpers::post(
+        &s.url(&path),
+        body.clone(),
+        Some(&s.sign(&path, &body)),
+        &[],
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let twiml = helpers::parse_xml(&answer.body).unwrap();
+    let said: Vec<String> = twiml
+        .walk()
+        .into_iter()
+        .filter(|n| n.name == "Say")
+        .map(|n| n.text.clone())
+        .collect();
+    assert!(
+        said.len() == 2 && said[1] == "The details are in your texts. Goodbye.",
+        "{said:?}"
+    );
+    assert!(
+        said[0].to_lowercase().contains("plastic"),
+        "the caller's words: {}",
+        said[0]
+    );
+    assert!(answer.body.contains("<Hangup"), "{}", answer.body);
+
+    // Her voicemail answers instead: it hears nothing.
+    let body = format!("CallSid={}&AnsweredBy=machine_start", calls[0].sid);
+    let answer = helpers::post(
+        &s.url(&path),
+        body.clone(),
+        Some(&s.sign(&path, &body)),
+        &[],
+    )
+    .await;
+    assert!(!answer.body.contains("<Say"), "{}", answer.body);
+    // A forged request gets nothing.
+    let forged = helpers::post(&s.url(&path), body, Some("AAAA"), &[]).await;
+    assert_eq!(forged.status, 403);
+}
