@@ -118,6 +118,7 @@ async fn main() -> anyhow::Result<()> {
             messages: &messages,
             handoff: &handoff,
             booking: None,
+            media: &[],
             version: 1,
         });
         tx.insert_contact(&ContactRow {

@@ -14,6 +14,7 @@ mod it {
     pub mod helpers;
     pub mod independent;
     pub mod lanes;
+    pub mod media;
     pub mod sinks;
     pub mod store;
     pub mod transfer;

@@ -1,6 +1,6 @@
 //! The contact list and the contact page: the whole receipt, as the owner
-//! reads it, and the owner's mark (a false escalation or a missed
-//! emergency, with a note).
+//! reads it, the caller's photos, and the owner's mark (a false
+//! escalation or a missed emergency, with a note).
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -241,7 +241,8 @@ fn handoff(r: &Receipt, business: &Business) -> Markup {
     }
 }
 
-/// The recording and photos of a contact, from the raw webhooks.
+/// The recording of a contact, from the raw webhooks, and its photos,
+/// from the receipt: thumbnails of those kept, a note for the rest.
 async fn media(app: &App, r: &Receipt, opened_at: i64) -> Result<Markup, Error> {
     let bodies = app
         .store
@@ -253,33 +254,57 @@ async fn media(app: &App, r: &Receipt, opened_at: i64) -> Result<Markup, Error> 
         )
         .await?;
     let mut recordings = Vec::new();
-    let mut photos = Vec::new();
     for body in &bodies {
         let form: Vec<(String, String)> = serde_urlencoded::from_str(body).unwrap_or_default();
-        let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-        if let Some(url) = get("RecordingUrl") {
-            recordings.push(url.to_string());
-        }
-        if get("From") == Some(r.caller.number.as_str()) {
-            photos.extend(
-                form.iter()
-                    .filter(|(k, _)| k.starts_with("MediaUrl"))
-                    .map(|(_, v)| v.clone()),
-            );
+        if let Some((_, url)) = form.iter().find(|(k, _)| k == "RecordingUrl") {
+            recordings.push(url.clone());
         }
     }
     // Only web links: a stored value is never allowed to become a script URL.
     let web = |u: &&String| u.starts_with("https://") || u.starts_with("http://");
     recordings.dedup();
+    let photos = &r.issue.media;
+    let base = format!("/contacts/{}/media/", layout::urlenc(&r.contact_id));
     Ok(html! {
         @if !recordings.is_empty() || !photos.is_empty() {
-            section.card {
+            section.card #media {
                 h2 { "Recording and photos" }
                 @for u in recordings.iter().filter(web) { p { a href=(u) rel="noreferrer" { "Recording" } } }
-                @for u in photos.iter().filter(web) { p { a href=(u) rel="noreferrer" { "Photo" } } }
+                @for m in photos {
+                    @let href = format!("{base}{}", m.n);
+                    @match (m.status.as_str(), m.content_type.as_deref()) {
+                        ("stored", Some("application/pdf")) => {
+                            p { a href=(href) { "Document " (m.n + 1) " (PDF)" } }
+                        }
+                        ("stored", _) => {
+                            a.photo href=(href) {
+                                img src=(href) alt={ "Photo " (m.n + 1) } loading="lazy"
+                                    style="max-width:12em;max-height:12em;margin:.25em";
+                            }
+                        }
+                        ("failed", _) => {
+                            p.muted { "Photo " (m.n + 1) " could not be fetched: "
+                                (m.note.as_deref().unwrap_or("unknown reason")) }
+                        }
+                        _ => { p.muted { "Photo " (m.n + 1) " is being fetched." } }
+                    }
+                }
             }
         }
     })
+}
+
+/// A kept photo of a contact the user may see, by contact and number.
+pub async fn photo(
+    State(app): State<App>,
+    session: Session,
+    Path((id, n)): Path<(String, usize)>,
+) -> Result<Response, Error> {
+    visible(&app, &session, &id).await?;
+    let (content_type, bytes) = crate::record::media::open(&app, &id, n)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(crate::server::photo_response(&content_type, bytes))
 }
 
 fn mark_form(session: &Session, r: &Receipt, mark: Option<&crate::store::MarkRow>) -> Markup {

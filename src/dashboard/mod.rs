@@ -34,6 +34,7 @@ pub fn router() -> Router<App> {
         .route("/contacts", get(contacts::list))
         .route("/contacts/{id}", get(contacts::show))
         .route("/contacts/{id}/mark", post(contacts::mark))
+        .route("/contacts/{id}/media/{n}", get(contacts::photo))
         .route("/numbers", get(overview::numbers))
         .route("/worth", get(overview::worth).post(overview::save_worth))
         .route("/audit", get(audit::page).post(audit::run))

@@ -1,6 +1,7 @@
-//! Signed links in a technician's text: accept or pass with one tap, no
-//! login. The signature is the credential: an HMAC over the contact, the
-//! person and the expiry, keyed with a secret only the server holds.
+//! Signed links in a technician's text: accept or pass with one tap, or
+//! open a photo the caller sent, with no login. The signature is the
+//! credential: an HMAC over the contact, the person (or the photo's
+//! number) and the expiry, keyed with a secret only the server holds.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -12,12 +13,27 @@ type HmacSha256 = Hmac<Sha256>;
 /// How long a link in a text stays good.
 pub const LINK_LIFETIME_MS: i64 = 12 * 3600 * 1000;
 
+/// How long a link to a caller's photo stays good: long enough for a
+/// priority job passed on at the next opening.
+pub const MEDIA_LINK_LIFETIME_MS: i64 = 48 * 3600 * 1000;
+
 /// The key links are signed with, derived from the server's Twilio Auth
 /// Token so that every instance of one deployment agrees without another
 /// secret to distribute; rotating the token retires old links.
 pub fn key_from(auth_token: &str) -> Vec<u8> {
+    derive(auth_token, b"nightdesk technician links v1")
+}
+
+/// The key photo links are signed with (the person field holds the
+/// photo's number). Another label than [`key_from`]'s, so that a photo
+/// link never signs an accept, nor an accept link a photo.
+pub fn media_key_from(auth_token: &str) -> Vec<u8> {
+    derive(auth_token, b"nightdesk media links v1")
+}
+
+fn derive(auth_token: &str, label: &[u8]) -> Vec<u8> {
     let mut mac = HmacSha256::new_from_slice(auth_token.as_bytes()).expect("hmac takes any key");
-    mac.update(b"nightdesk technician links v1");
+    mac.update(label);
     mac.finalize().into_bytes().to_vec()
 }
 
@@ -117,6 +133,11 @@ mod tests {
         assert_eq!(
             verify(&key_from("other"), "c_1", "dana", 1_000, &s, 0),
             Err(Refused::BadSignature)
+        );
+        assert_eq!(
+            verify(&media_key_from("token"), "c_1", "dana", 1_000, &s, 0),
+            Err(Refused::BadSignature),
+            "an accept link's signature is no photo link's"
         );
         assert_eq!(
             verify(&key, "c_1", "dana", 1_000, "not base64!", 0),

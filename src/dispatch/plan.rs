@@ -33,6 +33,7 @@ pub async fn finalize(
     let case = c.case();
     let (a, d) = triage::run(&case, business);
     let ms = now.as_millisecond();
+    let photos = photo_links(app, c, ms);
     // A caller who was never on the line with the dialog (a voicemail, a
     // hang-up) still gets the owner's safety script, by text, first.
     let mut jobs = Vec::new();
@@ -65,13 +66,13 @@ pub async fn finalize(
             role,
             &alert.name,
             &alert.phone,
-            &alert_text(business, c, &a, &d),
+            &alert_text_with(business, c, &a, &d, &photos),
             alert.takes_texts,
             ms,
         ));
     }
     if d.copy_owner && d.alert.as_ref().is_some_and(|x| x.role != "owner") {
-        let text = format!("Copy: {}", alert_text(business, c, &a, &d));
+        let text = format!("Copy: {}", alert_text_with(business, c, &a, &d, &photos));
         jobs.push(alert_job(
             c,
             "copy",
@@ -113,7 +114,7 @@ pub async fn finalize(
             let trade = a.trade.as_deref().unwrap_or("general");
             jobs.push(super::booking::job(c, trade, ms));
         }
-        Some("priority") => jobs.extend(priority_jobs(business, c, &a, &d, now)),
+        Some("priority") => jobs.extend(priority_jobs(business, c, &a, &d, now, &photos)),
         _ => {}
     }
     for job in &jobs {
@@ -132,7 +133,7 @@ pub async fn finalize(
             business,
             c,
             &trade,
-            &alert_text(business, c, &a, &d),
+            &alert_text_with(business, c, &a, &d, &photos),
             ms,
         )
         .await?;
@@ -163,6 +164,7 @@ fn priority_jobs(
     a: &Assessment,
     d: &Decision,
     now: Timestamp,
+    photos: &[String],
 ) -> Vec<NewJob> {
     let ms = now.as_millisecond();
     let run_at = priority_at(business, a, now).map_or(ms, |t| t.as_millisecond());
@@ -176,7 +178,10 @@ fn priority_jobs(
         "owner",
         &business.owner.name,
         &business.owner.phone,
-        &format!("PRIORITY {name}. {}", alert_text(business, c, a, d)),
+        &format!(
+            "PRIORITY {name}. {}",
+            alert_text_with(business, c, a, d, photos)
+        ),
         true,
         ms,
     );
@@ -260,6 +265,7 @@ pub async fn write_receipt(
         &tx.events(&c.contact_id, "booking").await?,
         booked.as_ref(),
     );
+    let media = tx.events(&c.contact_id, "media").await?;
     let version = tx.next_receipt_version(&c.contact_id).await?;
     let r = receipt::build(&Inputs {
         business,
@@ -269,6 +275,7 @@ pub async fn write_receipt(
         messages: &messages,
         handoff: &handoff,
         booking,
+        media: &media,
         version,
     });
     let body = serde_json::to_string(&r)?;
@@ -288,8 +295,37 @@ pub async fn write_receipt(
     Ok(version)
 }
 
-/// The technician's text: everything needed to decide and drive.
+/// The links a text gives to the caller's photos, in order: nightdesk's
+/// own signed, expiring ones when the server knows its public URL (the
+/// photos are fetched and kept by then, or soon after), else Twilio's.
+pub fn photo_links(app: &App, c: &Conversation, now: i64) -> Vec<String> {
+    let Some(base) = app.public_url.as_deref().map(|u| u.trim_end_matches('/')) else {
+        return c.photos.clone();
+    };
+    let key = super::link::media_key_from(app.auth_token.expose());
+    let expires = now + super::link::MEDIA_LINK_LIFETIME_MS;
+    (0..c.photos.len())
+        .map(|n| {
+            let query = super::link::query(&key, &c.contact_id, &n.to_string(), expires);
+            format!("{base}/team/media?{query}")
+        })
+        .collect()
+}
+
+/// The technician's text: everything needed to decide and drive, with
+/// Twilio's links to the photos.
 pub fn alert_text(business: &Business, c: &Conversation, a: &Assessment, d: &Decision) -> String {
+    alert_text_with(business, c, a, d, &c.photos)
+}
+
+/// [`alert_text`] with `photos` as the links to the caller's photos.
+pub fn alert_text_with(
+    business: &Business,
+    c: &Conversation,
+    a: &Assessment,
+    d: &Decision,
+    photos: &[String],
+) -> String {
     let name = c
         .words
         .iter()
@@ -332,8 +368,8 @@ pub fn alert_text(business: &Business, c: &Conversation, a: &Assessment, d: &Dec
     if let Some(url) = &c.recording {
         media.push_str(&format!(" Voicemail: {url}.mp3"));
     }
-    if !c.photos.is_empty() {
-        media.push_str(&format!(" Photos: {}", c.photos.join(" ")));
+    if !photos.is_empty() {
+        media.push_str(&format!(" Photos: {}", photos.join(" ")));
     }
     format!(
         "{head} {}: {}. Urgency {} ({}).{hazard} {name}, {}, at {address}. Said: \"{said}\".{media}{reply}",

@@ -1,6 +1,6 @@
 //! The job worker: runs due jobs from the store (texts to technicians, the
-//! owner and callers; calls to the team; escalation timers; sink writes)
-//! with retries and backoff. Tests step it with [`run_one`]; `serve` runs
+//! owner and callers; calls to the team; escalation timers; photos to
+//! fetch; sink writes) with retries and backoff. Tests step it with [`run_one`]; `serve` runs
 //! [`run`] forever.
 
 use std::time::Duration;
@@ -56,6 +56,7 @@ pub async fn run_one(app: &App) -> Result<bool, crate::store::Error> {
         "escalate" => escalate(app, &job, now).await,
         "booking" | "booking-check" | "calendar" => booking(app, &job).await,
         "coverage" => coverage(app, &job).await,
+        "media" => media(app, &job).await,
         other => Err(Failure::GiveUp(format!("unknown job kind {other}"))),
     };
     let now = app.clock.millis();
@@ -327,6 +328,24 @@ async fn call(app: &App, job: &Job) -> Result<(), Failure> {
         info!(role = role, "call placed");
     }
     outcome
+}
+
+/// Fetches and keeps one photo a caller texted; the last attempt records
+/// a failure that could have passed as final, so the receipt says so.
+async fn media(app: &App, job: &Job) -> Result<(), Failure> {
+    let n = job
+        .payload
+        .get("n")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| Failure::GiveUp("media job without a number".into()))?;
+    let url = field(&job.payload, "url");
+    let last_try = job.attempts >= MAX_ATTEMPTS;
+    crate::record::media::keep(app, &job.contact_id, n as usize, url, last_try)
+        .await
+        .map_err(|e| match e {
+            crate::record::media::Error::Retry(why) => Failure::Retry(why),
+            crate::record::media::Error::GiveUp(why) => Failure::GiveUp(why),
+        })
 }
 
 /// The daily coverage check of one business.

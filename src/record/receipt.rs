@@ -88,9 +88,32 @@ pub struct Issue {
     /// The voicemail recording's URL at Twilio.
     #[serde(default)]
     pub recording: Option<String>,
-    /// The photos' URLs at Twilio (fetched with the account's auth).
+    /// The photos' URLs at Twilio, in the order they came.
     #[serde(default)]
     pub photos: Vec<String>,
+    /// What became of each photo: kept under the data dir, not fetched
+    /// (and why), or not fetched yet; one per entry of `photos`.
+    #[serde(default)]
+    pub media: Vec<MediaRef>,
+}
+
+/// A photo the caller texted, as nightdesk kept it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MediaRef {
+    /// Its place in the contact's `photos`, from 0.
+    pub n: usize,
+    /// Where Twilio had it.
+    pub url: String,
+    /// `stored`, `failed` or `pending`.
+    pub status: String,
+    /// Under the data dir, e.g. `media/CONTACT/0.jpg`, once stored.
+    pub file: Option<String>,
+    pub content_type: Option<String>,
+    pub bytes: Option<u64>,
+    /// Hex SHA-256 of the stored file.
+    pub sha256: Option<String>,
+    /// Why a photo could not be fetched.
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -198,6 +221,8 @@ pub struct Inputs<'a> {
     pub messages: &'a [MessageRow],
     pub handoff: &'a [HandoffStep],
     pub booking: Option<BookingRef>,
+    /// The contact's `media` events, oldest first.
+    pub media: &'a [serde_json::Value],
     pub version: i64,
 }
 
@@ -265,6 +290,7 @@ pub fn build(i: &Inputs<'_>) -> Receipt {
             summary: summary(a, d),
             recording: c.recording.clone(),
             photos: c.photos.clone(),
+            media: media_part(&c.photos, i.media),
         },
         facts: a
             .facts
@@ -344,6 +370,31 @@ pub fn build(i: &Inputs<'_>) -> Receipt {
                 .map(|(m, q)| m - q.as_millisecond()),
         },
     }
+}
+
+/// One entry per photo: its latest `media` event, else pending. Pure.
+pub fn media_part(photos: &[String], events: &[serde_json::Value]) -> Vec<MediaRef> {
+    photos
+        .iter()
+        .enumerate()
+        .map(|(n, url)| {
+            events
+                .iter()
+                .rev()
+                .filter_map(|e| serde_json::from_value::<MediaRef>(e.clone()).ok())
+                .find(|m| m.n == n)
+                .unwrap_or_else(|| MediaRef {
+                    n,
+                    url: url.clone(),
+                    status: "pending".into(),
+                    file: None,
+                    content_type: None,
+                    bytes: None,
+                    sha256: None,
+                    note: None,
+                })
+        })
+        .collect()
 }
 
 pub fn one_line(x: &crate::assessment::address::Address) -> String {

@@ -329,7 +329,7 @@ pub async fn text_in(
             .recent_contact(&business.number, &caller, "closed", since)
             .await?
         {
-            let xml = attach_photos(&mut tx, business, done, photos, now).await?;
+            let xml = attach_photos(&mut tx, app, business, done, photos, now).await?;
             tx.answer_webhook(key, &xml).await?;
             tx.commit().await?;
             app.jobs_ready.notify_one();
@@ -339,6 +339,7 @@ pub async fn text_in(
     let (mut c, version, reply, fresh) = match open {
         Some(stored) => {
             let mut c: Conversation = serde_json::from_str(&stored.state)?;
+            queue_media(&mut tx, &c, &photos, now).await?;
             c.photos.extend(photos);
             let reply = c.answer(
                 business,
@@ -353,6 +354,7 @@ pub async fn text_in(
         None => {
             let (mut c, reply) =
                 Conversation::start_text(new_id("c"), business, caller, now, weather, &text);
+            queue_media(&mut tx, &c, &photos, now).await?;
             c.photos = photos;
             (c, 1, reply, true)
         }
@@ -393,10 +395,27 @@ fn media_urls(p: &Params) -> Vec<String> {
         .collect()
 }
 
-/// Keeps late photos with a closed contact: a new receipt version, and a
-/// text with the links to whoever was alerted.
+/// Queues the jobs that fetch and keep `photos`, which join `c.photos`
+/// after those it has: stored with the webhook, fetched after the commit.
+async fn queue_media(
+    tx: &mut Tx<'_>,
+    c: &Conversation,
+    photos: &[String],
+    now: jiff::Timestamp,
+) -> Result<(), Error> {
+    let ms = now.as_millisecond();
+    for job in crate::record::media::jobs(&c.contact_id, c.photos.len(), photos, ms) {
+        tx.enqueue(&job, ms).await?;
+    }
+    Ok(())
+}
+
+/// Keeps late photos with a closed contact: a new receipt version, the
+/// jobs that fetch them, and a text with their links to whoever was
+/// alerted.
 async fn attach_photos(
     tx: &mut Tx<'_>,
+    app: &App,
     business: &Business,
     stored: ContactRow,
     photos: Vec<String>,
@@ -404,15 +423,19 @@ async fn attach_photos(
 ) -> Result<String, Error> {
     let mut c: Conversation = serde_json::from_str(&stored.state)?;
     let count = photos.len();
+    let first = c.photos.len();
+    queue_media(tx, &c, &photos, now).await?;
     c.photos.extend(photos.iter().cloned());
     let (a, d) = crate::triage::run(&c.case(), business);
     if let Some(alert) = &d.alert {
+        let links = plan::photo_links(app, &c, now.as_millisecond());
         let job = crate::store::NewJob {
             dedupe_key: format!("photos:{}:{}", c.contact_id, c.photos.len()),
             kind: "message".into(),
             contact_id: c.contact_id.clone(),
-            payload: serde_json::json!({"role": alert.role, "name": alert.name, "to": alert.phone, "handoff": false,
-                "text": format!("{}: the caller sent {count} photo(s): {}", business.name, photos.join(" "))}),
+            payload: serde_json::json!({"role": alert.role, "name": alert.name, "to": alert.phone,
+                "handoff": false, "text": format!("{}: the caller sent {count} photo(s): {}",
+                business.name, links[first..].join(" "))}),
             run_at: now.as_millisecond(),
         };
         tx.enqueue(&job, now.as_millisecond()).await?;

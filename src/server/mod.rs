@@ -25,6 +25,31 @@ use crate::weather::WeatherSource;
 pub use error::Error;
 pub use routes::router;
 
+/// A kept photo as a response, for the dashboard and the technician's
+/// signed link alike: the type it was stored with, never sniffed, never
+/// cached, and nothing in it allowed to run. A PDF is a download.
+pub fn photo_response(content_type: &str, bytes: Vec<u8>) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let disposition = if content_type == "application/pdf" {
+        "attachment"
+    } else {
+        "inline"
+    };
+    let headers = [
+        (header::CONTENT_TYPE, content_type.to_string()),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
+        (header::CACHE_CONTROL, "private, no-store".into()),
+        (header::CONTENT_DISPOSITION, disposition.into()),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; sandbox".into(),
+        ),
+        (header::REFERRER_POLICY, "no-referrer".into()),
+    ];
+    (headers, bytes).into_response()
+}
+
 /// Everything a handler needs; cloned per request.
 #[derive(Clone)]
 pub struct App {

@@ -27,6 +27,7 @@ pub fn router(app: App) -> Router {
         .route("/twilio/sms/status", post(sms_status))
         .route("/twilio/recording", post(recording))
         .route("/team/job", get(team::job_page).post(team::job_act))
+        .route("/team/media", get(team::media))
         .route("/team/call", post(team::call))
         .route("/team/owner-call", post(team::owner_call))
         .route("/team/call/key", post(team::call_key))

@@ -1,7 +1,8 @@
 //! The team's side of an emergency: the signed accept-or-pass page that a
-//! technician's text links to, and the voice call that reads the job and
-//! takes 1 or 9. Both act on the escalation chain in `dispatch`; the link
-//! needs no login because its signature is the credential.
+//! technician's text links to, the signed links to the caller's photos,
+//! and the voice call that reads the job and takes 1 or 9. The job page
+//! and the call act on the escalation chain in `dispatch`; the links
+//! need no login because their signature is the credential.
 
 use std::collections::HashMap;
 
@@ -146,6 +147,39 @@ pub async fn job_act(State(app): State<App>, body: Bytes) -> Response {
             StatusCode::OK,
             "Done",
             &format!("<p>{}</p>", escape(&outcome.says())),
+        ),
+        Err(e) => store_failed(&e),
+    }
+}
+
+/// GET: a photo the caller sent, by its signed link (`p` is its number).
+pub async fn media(State(app): State<App>, Query(q): Query<HashMap<String, String>>) -> Response {
+    let field = |name: &str| q.get(name).map(String::as_str).unwrap_or("");
+    let key = link::media_key_from(app.auth_token.expose());
+    let expires = field("e").parse::<i64>().unwrap_or(0);
+    let now = app.clock.millis();
+    let (contact, n) = (field("c"), field("p"));
+    if let Err(why) = link::verify(&key, contact, n, expires, field("s"), now) {
+        tracing::warn!(target: "security", why = %why, "photo link refused");
+        return page(
+            StatusCode::FORBIDDEN,
+            "Link not valid",
+            "<p>This link is not valid or has expired.</p>",
+        );
+    }
+    let Ok(n) = n.parse::<usize>() else {
+        return page(
+            StatusCode::NOT_FOUND,
+            "No photo",
+            "<p>There is no such photo.</p>",
+        );
+    };
+    match crate::record::media::open(&app, contact, n).await {
+        Ok(Some((content_type, bytes))) => super::photo_response(&content_type, bytes),
+        Ok(None) => page(
+            StatusCode::NOT_FOUND,
+            "No photo yet",
+            "<p>This photo is not here yet, or could not be fetched. Try again in a minute.</p>",
         ),
         Err(e) => store_failed(&e),
     }

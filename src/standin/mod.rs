@@ -1,7 +1,8 @@
 //! A local stand-in for Twilio, for tests and the demo: a REST server that
-//! keeps every text and call in memory and posts signed status callbacks
-//! (`rest`), and a caller that phones and texts nightdesk's webhooks the way
-//! Twilio would (`caller`). Nothing here runs in production.
+//! keeps every text and call in memory, serves the media of incoming MMS
+//! behind auth and a redirect, and posts signed status callbacks
+//! (`rest`), and a caller that phones and texts nightdesk's webhooks the
+//! way Twilio would (`caller`). Nothing here runs in production.
 
 mod caller;
 mod dialog;
@@ -15,7 +16,7 @@ use rand::Rng;
 use crate::twilio::signature;
 
 pub use caller::{CallTranscript, Caller, Pickup, Prompt, Reply};
-pub use rest::{PlacedCall, SentMessage, StandIn};
+pub use rest::{MediaHost, MediaRequest, PlacedCall, SentMessage, StandIn};
 
 /// What went wrong while the stand-in talked to nightdesk.
 #[derive(Debug, thiserror::Error)]

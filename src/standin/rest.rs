@@ -2,9 +2,11 @@
 //! `Calls.json` with Twilio's JSON shapes, Basic auth and error bodies,
 //! every text and call kept in memory for tests to inspect, a hook that
 //! fails the next requests on purpose, and signed message status
-//! callbacks.
+//! callbacks. Media of incoming MMS are served as Twilio serves them:
+//! the media URL wants Basic auth and redirects to a signed URL on a
+//! second loopback port (the storage host), which serves the bytes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -62,12 +64,43 @@ struct PlannedFailure {
     code: u32,
 }
 
+/// A media file of an incoming MMS, as the stand-in keeps it.
+struct StoredMedia {
+    message_sid: String,
+    content_type: String,
+    bytes: Vec<u8>,
+    /// The storage URL's secret, as in a signed storage link.
+    token: String,
+    /// Statuses to answer on the media URL before serving it.
+    failures: VecDeque<u16>,
+}
+
+/// Where a media request landed: Twilio's API or the storage host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MediaHost {
+    Api,
+    Storage,
+}
+
+/// A request for media the stand-in answered, for tests to inspect.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MediaRequest {
+    /// The media's SID (`ME…`), when the request named one.
+    pub media_sid: Option<String>,
+    pub host: MediaHost,
+    /// Whether an `Authorization` header came with it.
+    pub authorized: bool,
+    pub status: u16,
+}
+
 #[derive(Default)]
 struct Ledger {
     messages: Vec<SentMessage>,
     calls: Vec<PlacedCall>,
     failure: Option<PlannedFailure>,
     callbacks: Vec<JoinHandle<()>>,
+    media: HashMap<String, StoredMedia>,
+    media_requests: Vec<MediaRequest>,
 }
 
 struct Shared {
@@ -75,6 +108,8 @@ struct Shared {
     auth_token: String,
     http: reqwest::Client,
     ledger: Mutex<Ledger>,
+    /// `http://127.0.0.1:PORT` of the storage host media redirect to.
+    storage_base: String,
 }
 
 impl Shared {
@@ -92,6 +127,7 @@ pub struct StandIn {
     addr: SocketAddr,
     shared: Arc<Shared>,
     server: JoinHandle<()>,
+    storage: JoinHandle<()>,
 }
 
 impl StandIn {
@@ -101,11 +137,16 @@ impl StandIn {
     ///
     /// [`Error::Listen`] when no loopback port can be bound.
     pub async fn start(account_sid: &str, auth_token: &str) -> Result<StandIn, Error> {
+        let storage_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(Error::Listen)?;
+        let storage_addr = storage_listener.local_addr().map_err(Error::Listen)?;
         let shared = Arc::new(Shared {
             account_sid: account_sid.to_string(),
             auth_token: auth_token.to_string(),
             http: webhook_client(),
             ledger: Mutex::default(),
+            storage_base: format!("http://{storage_addr}"),
         });
         let accounts = "/2010-04-01/Accounts/{account}";
         let router = Router::new()
@@ -116,7 +157,19 @@ impl StandIn {
             .route(&format!("{accounts}/Messages/{{file}}"), get(fetch_message))
             .route(&format!("{accounts}/Calls.json"), post(create_call))
             .route(&format!("{accounts}/Calls/{{file}}"), get(fetch_call))
+            .route(
+                &format!("{accounts}/Messages/{{file}}/Media/{{media}}"),
+                get(fetch_media),
+            )
             .with_state(shared.clone());
+        let storage_router = Router::new()
+            .route("/storage/{token}", get(storage_media))
+            .with_state(shared.clone());
+        let storage = tokio::spawn(async move {
+            if let Err(error) = axum::serve(storage_listener, storage_router).await {
+                tracing::error!(%error, "media storage stand-in stopped");
+            }
+        });
 
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -131,7 +184,46 @@ impl StandIn {
             addr,
             shared,
             server,
+            storage,
         })
+    }
+
+    /// The URL Twilio would give, as `MediaUrl{N}`, for media `media_sid`
+    /// of message `message_sid`, whether the stand-in has it or not.
+    pub fn media_url(&self, message_sid: &str, media_sid: &str) -> String {
+        format!(
+            "{}/2010-04-01/Accounts/{}/Messages/{message_sid}/Media/{media_sid}",
+            self.base_url(),
+            self.shared.account_sid
+        )
+    }
+
+    /// Keeps a media file of an incoming MMS and returns its media URL.
+    pub fn add_media(&self, message_sid: &str, content_type: &str, bytes: Vec<u8>) -> String {
+        let media_sid = new_sid("ME");
+        let stored = StoredMedia {
+            message_sid: message_sid.to_string(),
+            content_type: content_type.to_string(),
+            bytes,
+            token: new_sid(""),
+            failures: VecDeque::new(),
+        };
+        self.shared.ledger().media.insert(media_sid.clone(), stored);
+        self.media_url(message_sid, &media_sid)
+    }
+
+    /// Makes the media at `url` answer each of `statuses` in turn (with a
+    /// Twilio error body) before it is served.
+    pub fn fail_media(&self, url: &str, statuses: &[u16]) {
+        let sid = url.rsplit('/').next().unwrap_or("");
+        if let Some(media) = self.shared.ledger().media.get_mut(sid) {
+            media.failures.extend(statuses);
+        }
+    }
+
+    /// Every media request answered so far, on either host, oldest first.
+    pub fn media_requests(&self) -> Vec<MediaRequest> {
+        self.shared.ledger().media_requests.clone()
     }
 
     /// `http://127.0.0.1:PORT`, to use as the REST client's API base.
@@ -178,6 +270,7 @@ impl StandIn {
 impl Drop for StandIn {
     fn drop(&mut self) {
         self.server.abort();
+        self.storage.abort();
     }
 }
 
@@ -434,6 +527,90 @@ async fn fetch_call(
     let call = ledger.calls.iter().find(|c| c.sid == sid);
     call.map(|c| Json(call_json(&shared.account_sid, c)))
         .ok_or_else(|| not_found(&shared.account_sid, "Calls", sid))
+}
+
+/// A media URL: Basic auth, then a redirect to the storage host, as
+/// Twilio answers with a signed link to where it keeps the file.
+async fn fetch_media(
+    State(shared): State<Arc<Shared>>,
+    Path((account, message, media)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let authorized = headers.contains_key("authorization");
+    let answer = media_answer(&shared, &account, &message, &media, &headers);
+    let status = answer.status().as_u16();
+    shared.ledger().media_requests.push(MediaRequest {
+        media_sid: Some(media),
+        host: MediaHost::Api,
+        authorized,
+        status,
+    });
+    answer
+}
+
+fn media_answer(
+    shared: &Shared,
+    account: &str,
+    message: &str,
+    media: &str,
+    headers: &HeaderMap,
+) -> Response {
+    let planned = shared
+        .ledger()
+        .media
+        .get_mut(media)
+        .and_then(|m| m.failures.pop_front());
+    if let Some(status) = planned {
+        return RestError::new(status, 20500, "Planned failure").into_response();
+    }
+    if let Err(refused) = admit(shared, account, headers) {
+        return refused.into_response();
+    }
+    let ledger = shared.ledger();
+    let Some(stored) = ledger.media.get(media).filter(|m| m.message_sid == message) else {
+        let kind = format!("Messages/{message}/Media");
+        return not_found(&shared.account_sid, &kind, media).into_response();
+    };
+    let location = format!("{}/storage/{}", shared.storage_base, stored.token);
+    (
+        StatusCode::TEMPORARY_REDIRECT,
+        [(axum::http::header::LOCATION, location)],
+    )
+        .into_response()
+}
+
+/// The storage host: serves the bytes to whoever has the signed link,
+/// and, as S3 does, refuses a request that brings credentials besides.
+async fn storage_media(
+    State(shared): State<Arc<Shared>>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let authorized = headers.contains_key("authorization");
+    let mut ledger = shared.ledger();
+    let found = ledger
+        .media
+        .iter()
+        .find(|(_, m)| m.token == token)
+        .map(|(sid, m)| (sid.clone(), m.content_type.clone(), m.bytes.clone()));
+    let (media_sid, answer) = match found {
+        Some((sid, _, _)) if authorized => (
+            Some(sid),
+            (StatusCode::BAD_REQUEST, "only one auth mechanism allowed").into_response(),
+        ),
+        Some((sid, content_type, bytes)) => (
+            Some(sid),
+            ([(axum::http::header::CONTENT_TYPE, content_type)], bytes).into_response(),
+        ),
+        None => (None, StatusCode::NOT_FOUND.into_response()),
+    };
+    ledger.media_requests.push(MediaRequest {
+        media_sid,
+        host: MediaHost::Storage,
+        authorized,
+        status: answer.status().as_u16(),
+    });
+    answer
 }
 
 fn not_found(account: &str, kind: &str, sid: &str) -> RestError {

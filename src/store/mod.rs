@@ -222,6 +222,25 @@ impl Store {
         Ok(row.map(|r| r.get(0)))
     }
 
+    /// A contact's events of one kind, oldest first, outside any
+    /// transaction (a read never waits for SQLite's write lock).
+    ///
+    /// # Errors
+    ///
+    /// When the database is unreachable or a body is not JSON.
+    pub async fn events(&self, contact_id: &str, kind: &str) -> Result<Vec<serde_json::Value>> {
+        let rows = sqlx::query(
+            "SELECT body FROM events WHERE contact_id = $1 AND kind = $2 ORDER BY at, id",
+        )
+        .bind(contact_id)
+        .bind(kind)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok(serde_json::from_str(&r.try_get::<String, _>(0)?)?))
+            .collect()
+    }
+
     /// One version of a contact's receipt.
     ///
     /// # Errors

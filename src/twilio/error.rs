@@ -39,6 +39,13 @@ pub enum Error {
     /// effect, so a retry could send a second text.
     #[error("could not read twilio's response")]
     Decode(#[source] reqwest::Error),
+    /// A media file past the size limit: give up, a retry gets the same.
+    #[error("media is larger than {limit} bytes")]
+    MediaTooLarge { limit: usize },
+    /// A media URL (or a redirect) nightdesk will not follow: not at the
+    /// configured Twilio API, not http(s), or too many hops.
+    #[error("media url refused: {0}")]
+    MediaUrl(&'static str),
     /// A form body that does not decode.
     #[error("malformed form body")]
     Form,

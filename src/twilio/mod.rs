@@ -1,14 +1,16 @@
 //! The Twilio edge: webhook signatures, TwiML writing and reading, and the
-//! REST client for texts and calls. Everything that knows Twilio's wire
+//! REST client for texts, calls and the media of an MMS. Everything that knows Twilio's wire
 //! format lives here, so the pipeline stages only ever see plain values.
 
 mod error;
+pub mod media;
 pub mod rest;
 pub mod signature;
 pub mod twiml;
 pub mod twiml_read;
 
 pub use error::{Error, Secret};
+pub use media::Media;
 pub use rest::{CallResource, MessageResource, RestClient};
 pub use twiml::{Dial, Gather, MessagingResponse, Record, VoiceResponse};
 pub use twiml_read::Element;

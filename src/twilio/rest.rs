@@ -1,7 +1,8 @@
-//! The REST client for the two things nightdesk asks of Twilio: send a
-//! text and place a call. Its base URL is configurable so that tests and
-//! the demo talk to the local stand-in; every failure comes back as an
-//! [`Error`] that says whether a retry can help.
+//! The REST client for what nightdesk asks of Twilio: send a text, place
+//! a call (and, in `media`, fetch a photo the caller texted). Its base
+//! URL is configurable so that tests and the demo talk to the local
+//! stand-in; every failure comes back as an [`Error`] that says whether
+//! a retry can help.
 
 use std::fmt;
 use std::time::Duration;
@@ -87,10 +88,13 @@ struct ErrorBody {
 /// A client for one account of the 2010-04-01 REST API.
 #[derive(Clone, Debug)]
 pub struct RestClient {
-    api_base: String,
-    account_sid: String,
-    auth_token: Secret,
+    pub(super) api_base: String,
+    pub(super) account_sid: String,
+    pub(super) auth_token: Secret,
     http: reqwest::Client,
+    /// For media: redirects are followed by hand, so that the account's
+    /// credentials never go to the storage host Twilio redirects to.
+    pub(super) media_http: reqwest::Client,
 }
 
 impl RestClient {
@@ -107,11 +111,18 @@ impl RestClient {
             .timeout(TOTAL_TIMEOUT)
             .build()
             .map_err(Error::Network)?;
+        let media_http = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(super::media::MEDIA_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(Error::Network)?;
         Ok(RestClient {
             api_base: api_base.trim_end_matches('/').to_string(),
             account_sid: account_sid.to_string(),
             auth_token,
             http,
+            media_http,
         })
     }
 

@@ -323,12 +323,21 @@ async fn an_mms_with_two_photos_is_kept_with_the_receipt() {
     settle(&s, &contact).await;
     let r = receipt_of(&s, &contact).await;
     assert_eq!(r["issue"]["photos"], json!([PHOTO_A, PHOTO_B]), "{r:#}");
-    let told = h
-        .standin
-        .messages()
-        .into_iter()
-        .any(|m| m.to == tech && m.body.contains(PHOTO_A) && m.body.contains(PHOTO_B));
+    // The links are nightdesk's own, signed (see `media`); these URLs
+    // are not at the stand-in's API, so they are never fetched, and the
+    // receipt says so.
+    let told = h.standin.messages().into_iter().any(|m| {
+        m.to == tech && m.body.contains("photo(s)") && m.body.matches("/team/media?").count() == 2
+    });
     assert!(told, "the technician did not get the photo links");
+    let notes: Vec<&str> = r["issue"]["media"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["note"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(notes.len(), 2, "{r:#}");
+    assert!(notes.iter().all(|n| n.contains("twilio api")), "{notes:?}");
 }
 
 /// Twilio promises no order between a recording's status and its

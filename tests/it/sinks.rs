@@ -73,7 +73,7 @@ fn sinks(base: &str) -> Vec<Sink> {
 
 const REMOTE: [Service; 3] = [Service::Webhook, Service::Google, Service::Hubspot];
 
-fn schema() -> jsonschema::Validator {
+pub fn schema() -> jsonschema::Validator {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/schema/receipt.schema.json"
