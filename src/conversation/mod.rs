@@ -336,6 +336,16 @@ impl Conversation {
         self.asked.iter().any(|s| s == slot)
     }
 
+    /// What the close of the dialog says for this contact's lane, for a
+    /// caller who was not on the line to hear it (a voicemail, a hang-up,
+    /// a web form).
+    pub fn closing_words(&self, business: &Business, now: Timestamp) -> String {
+        let case = self.case();
+        let a = assessment::assess(&case, business);
+        let d = decision::decide(&case, business, &a);
+        closing(business, &a, &d, self.callback(), now)
+    }
+
     /// The callback number: the one the caller gave, else the caller ID.
     pub fn callback(&self) -> String {
         self.words

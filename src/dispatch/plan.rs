@@ -109,6 +109,19 @@ pub async fn finalize(
             });
         }
     }
+    // A decline a caller never heard (a voicemail, a hang-up) is texted:
+    // kind words, and the referral where there is one.
+    let unheard = c.channel == Channel::Voicemail
+        || (c.channel == Channel::Voice && c.ended != Some(crate::conversation::Ending::Completed));
+    if d.lane.as_deref() == Some("decline") && unheard && !c.caller.is_empty() {
+        let text = format!("{}: {}", business.name, c.closing_words(business, now));
+        jobs.push(alert_job(
+            c, "decline", "caller", "", &c.caller, &text, true, ms,
+        ));
+        if let Some(job) = jobs.last_mut() {
+            job.payload["handoff"] = serde_json::Value::Bool(false);
+        }
+    }
     match d.lane.as_deref() {
         Some("booking") => {
             let trade = a.trade.as_deref().unwrap_or("general");

@@ -314,7 +314,7 @@ async fn store_submission(
         kind: "message".into(),
         contact_id: c.contact_id.clone(),
         payload: json!({"role": "caller", "name": "", "to": phone, "texts": true, "step": "confirm",
-            "text": format!("{} got your request and will be in touch. If anyone is in danger, call 911.", business.name)}),
+            "text": format!("{}: {}", business.name, c.closing_words(business, now))}),
         run_at: now.as_millisecond(),
     };
     tx.enqueue(&confirm, now.as_millisecond()).await?;

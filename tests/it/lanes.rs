@@ -436,3 +436,30 @@ async fn the_human_lane_calls_the_owner_as_well_as_texting_when_nobody_is_on_the
     let forged = helpers::post(&s.url(&path), body, Some("AAAA"), &[]).await;
     assert_eq!(forged.status, 403);
 }
+
+#[tokio::test]
+async fn a_caller_who_never_heard_the_close_is_texted_words_fit_for_the_lane() {
+    let s = Server::start().await;
+    let h = &s.harness;
+    // msp-049: a voicemail from St. Cloud, outside Birchline's area.
+    let entry = case("msp-049");
+    play(h, &entry, "decline").await;
+    let told = texts_to(&h.standin, &entry.from);
+    assert_eq!(
+        told,
+        ["Birchline Home Services: I'm sorry, that address is outside the area Birchline Home Services serves, so we can't send someone. Please try a local company."],
+    );
+    // msp-008: a web form for a routine visit; its confirmation says what
+    // happens next for its lane, then the offer follows.
+    let entry = case("msp-008");
+    play(h, &entry, "booking").await;
+    let told = texts_to(&h.standin, &entry.from);
+    assert!(
+        told[0].starts_with("Birchline Home Services: Thanks. I've asked for a visit, and we'll text you the next open times."),
+        "{told:?}"
+    );
+    assert!(
+        told.iter().any(|t| t.contains("Reply 1, 2 or 3 to book")),
+        "{told:?}"
+    );
+}
