@@ -87,6 +87,14 @@ pub fn replay(
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let entries = corpus::parse(&text)?;
+    // A store left by an earlier run holds the same callers: their older
+    // contacts would be read back as this run's.
+    if data.join("nightdesk.db").exists() && database_url.is_none() {
+        bail!(
+            "{} already holds a store; pass --data with a new folder or remove it",
+            data.display()
+        );
+    }
     runtime()?.block_on(async {
         let mut harness = Harness::start(Arc::new(config), data, database_url).await?;
         harness.caller = harness.caller.clone().with_pickup(pickup);
