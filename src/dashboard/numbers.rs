@@ -116,16 +116,27 @@ impl Seen {
         let Some(r) = &self.receipt else {
             return "in progress";
         };
+        // Someone who took it outranks any later step; then the last.
+        let any = |steps: &[&str]| r.handoff.iter().any(|s| steps.contains(&s.step.as_str()));
+        if any(&["accepted"]) {
+            return "accepted";
+        }
+        if any(&["transfer_answered", "transfer_completed"]) {
+            return "put through";
+        }
+        if any(&["booked"]) {
+            return "booked";
+        }
         let last = r.handoff.iter().rev().find(|s| {
             matches!(
                 s.step.as_str(),
-                "accepted" | "passed" | "escalated" | "alerted"
+                "passed" | "escalated" | "alerted" | "transfer_missed"
             )
         });
         match last.map(|s| s.step.as_str()) {
-            Some("accepted") => "accepted",
             Some("passed") => "passed",
             Some("escalated") => "escalated",
+            Some("transfer_missed") => "transfer missed",
             Some(_) => "alerted",
             None if self.escalated() => "not alerted",
             None => "—",
@@ -403,6 +414,24 @@ mod tests {
                 answering_service: 600
             }
         );
+    }
+
+    #[test]
+    fn handoff_status_shows_a_transfer_and_a_booking() {
+        let status = |steps: &[&str]| {
+            contact("voice", Some("human"), true, steps, None, None)
+                .handoff_status()
+                .to_string()
+        };
+        assert_eq!(
+            status(&["transfer_dialed", "alerted", "transfer_answered"]),
+            "put through"
+        );
+        assert_eq!(
+            status(&["transfer_dialed", "alerted", "transfer_missed"]),
+            "transfer missed"
+        );
+        assert_eq!(status(&["booked"]), "booked");
     }
 
     #[test]
