@@ -351,7 +351,10 @@ impl Conversation {
         self.words
             .iter()
             .filter(|u| u.slot.as_deref() == Some("callback_number"))
-            .find_map(|u| crate::intake::phone::normalize(&u.text))
+            .find_map(|u| {
+                crate::intake::phone::normalize(&u.text)
+                    .or_else(|| crate::intake::phone::spoken(&u.text))
+            })
             .unwrap_or_else(|| self.caller.clone())
     }
 
@@ -377,22 +380,20 @@ impl Conversation {
             ));
         }
         if !self.was_asked("callback_number") {
-            let last4: String = self
-                .caller
-                .chars()
-                .rev()
-                .take(4)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect();
+            let last4 = crate::intake::phone::last_four(&self.caller);
             let heard = a
                 .address
                 .as_ref()
                 .map(read_back)
                 .map(|s| format!("I have the address as {s}. "))
                 .unwrap_or_default();
-            return Some(("callback_number".into(), format!("{heard}Is the number ending in {last4} the best one to reach you? If not, tell me the best number.")));
+            // A withheld caller ID has no number to confirm: ask for one.
+            let ask = if last4.len() < 4 {
+                "What number is the best one to reach you?".to_string()
+            } else {
+                format!("Is the number ending in {last4} the best one to reach you? If not, tell me the best number.")
+            };
+            return Some(("callback_number".into(), format!("{heard}{ask}")));
         }
         if !self.was_asked("name") {
             return Some(("name".into(), "And your name, please?".into()));
@@ -483,11 +484,11 @@ fn names_read(business: &Business) -> Vec<String> {
 /// The close of a call that is put through to `name`: said before the
 /// `<Dial>`, so it also tells the caller what happens if nobody answers.
 fn connecting(name: &str, callback: &str) -> String {
-    let last4 = crate::intake::phone::last_four(callback);
+    let at = crate::intake::phone::at_number(callback);
     format!(
         "I'm connecting you to {name} now, so please stay on the line. I've also \
          texted them your details, and if the call doesn't go through they'll call \
-         you back at the number ending in {last4}."
+         you back{at}."
     )
 }
 
@@ -532,20 +533,13 @@ fn closing(
     callback: String,
     now: Timestamp,
 ) -> String {
-    let last4: String = callback
-        .chars()
-        .rev()
-        .take(4)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
+    let at = crate::intake::phone::at_number(&callback);
     match d.lane.as_deref() {
         Some("emergency") => format!(
-            "I'm alerting our on-call technician right now. They'll call you back at the number ending in {last4} within a few minutes. If anyone is in danger, call 911."
+            "I'm alerting our on-call technician right now. They'll call you back{at} within a few minutes. If anyone is in danger, call 911."
         ),
         Some("human") if a.unclear_safety || a.hazard.is_some() || a.no_words => format!(
-            "I'm getting this to {} now, and they'll call you back shortly at the number ending in {last4}.",
+            "I'm getting this to {} now, and they'll call you back shortly{at}.",
             business.owner.name
         ),
         Some("human") if a.after_hours => {

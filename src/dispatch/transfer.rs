@@ -12,7 +12,6 @@ use crate::assessment::Assessment;
 use crate::config::Business;
 use crate::conversation::Conversation;
 use crate::decision::Decision;
-use crate::intake::phone::last_four;
 use crate::store::{self, Tx};
 
 /// Seconds the owner's phone rings before the transfer counts as missed:
@@ -131,10 +130,10 @@ pub fn missed(business: &Business, c: &Conversation, a: &Assessment) -> String {
         ""
     };
     format!(
-        "I couldn't reach {} right now. They have your details and will call you back \
-         at the number ending in {}.{danger} Goodbye.",
+        "I couldn't reach {} right now. They have your details and will call you \
+         back{}.{danger} Goodbye.",
         business.owner.name,
-        last_four(&c.callback()),
+        crate::intake::phone::at_number(&c.callback()),
     )
 }
 

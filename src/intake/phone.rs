@@ -27,6 +27,55 @@ pub fn normalize(text: &str) -> Option<String> {
     plausible.then_some(e164)
 }
 
+/// A number said aloud and written out by speech recognition ("six one
+/// two, five five five, oh one four three", "612 five five five 0143",
+/// "double five"), in E.164; `None` when the words do not make a number.
+/// Words other than digits ("it's", "my cell is") are passed over.
+pub fn spoken(text: &str) -> Option<String> {
+    let mut digits = String::new();
+    let mut repeat = 1;
+    for word in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        let word = word.to_lowercase();
+        let digit = match word.as_str() {
+            "zero" | "oh" | "o" => Some('0'),
+            "one" => Some('1'),
+            "two" => Some('2'),
+            "three" => Some('3'),
+            "four" => Some('4'),
+            "five" => Some('5'),
+            "six" => Some('6'),
+            "seven" => Some('7'),
+            "eight" => Some('8'),
+            "nine" => Some('9'),
+            "double" => {
+                repeat = 2;
+                continue;
+            }
+            "triple" => {
+                repeat = 3;
+                continue;
+            }
+            w if w.chars().all(|c| c.is_ascii_digit()) => {
+                digits.push_str(w);
+                repeat = 1;
+                continue;
+            }
+            _ => None,
+        };
+        if let Some(d) = digit {
+            digits.extend(std::iter::repeat_n(d, repeat));
+        }
+        repeat = 1;
+    }
+    if !(10..=11).contains(&digits.len()) {
+        return None;
+    }
+    normalize(&digits)
+}
+
 /// The last four digits of a number, as a caller is read them back
 /// ("+16125550143" gives "0143"); fewer when the number is shorter.
 pub fn last_four(number: &str) -> String {
@@ -34,9 +83,42 @@ pub fn last_four(number: &str) -> String {
     digits[digits.len().saturating_sub(4)..].iter().collect()
 }
 
+/// " at the number ending in 0143", or nothing when there is no number
+/// to name (a withheld caller ID): for sentences that promise a callback.
+pub fn at_number(number: &str) -> String {
+    let last4 = last_four(number);
+    if last4.len() < 4 {
+        String::new()
+    } else {
+        format!(" at the number ending in {last4}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_said_aloud() {
+        let table = [
+            ("six one two five five five zero one four three", Some("+16125550143")),
+            ("it's 612 five five five oh one four three", Some("+16125550143")),
+            ("six one two, double five five, oh one four three", Some("+16125550143")),
+            ("1 612 555 0143", Some("+16125550143")),
+            ("same number", None),
+            ("five five five", None),
+        ];
+        for (text, want) in table {
+            assert_eq!(spoken(text).as_deref(), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_withheld_number_is_not_named() {
+        assert_eq!(at_number("+16125550143"), " at the number ending in 0143");
+        assert_eq!(at_number(""), "");
+        assert_eq!(at_number("anonymous"), "");
+    }
 
     #[test]
     fn last_four_digits() {

@@ -463,3 +463,32 @@ async fn a_caller_who_never_heard_the_close_is_texted_words_fit_for_the_lane() {
         "{told:?}"
     );
 }
+
+#[tokio::test]
+async fn a_withheld_caller_id_is_asked_for_a_number_and_never_read_as_one() {
+    let s = Server::start().await;
+    let h = &s.harness;
+    // msp-076 (no heat at -15 F) from a withheld number.
+    let entry = case("msp-076");
+    h.set_scene(&entry).unwrap();
+    let mut reply = |p: &nightdesk::standin::Prompt| match p.slot.as_deref() {
+        Some(slot) => nightdesk::standin::Reply::Speech {
+            text: if slot == "callback_number" {
+                "six one two five five five zero one four three".into()
+            } else {
+                helpers::answer(&entry, slot)
+            },
+            confidence: 0.92,
+        },
+        None => nightdesk::standin::Reply::HangUp,
+    };
+    let t = h.caller.call("anonymous", BIRCHLINE, &mut reply).await.unwrap();
+    let heard = t.heard.join(" | ");
+    assert!(heard.contains("What number is the best one to reach you?"), "{heard}");
+    assert!(!heard.contains("ending in  "), "{heard}");
+    assert!(!heard.contains("ending in mous"), "{heard}");
+    assert!(
+        heard.contains("They'll call you back at the number ending in 0143 within a few minutes."),
+        "the number the caller gave is the one read back: {heard}"
+    );
+}
