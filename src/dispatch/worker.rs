@@ -56,6 +56,12 @@ pub async fn run_one(app: &App) -> Result<bool, crate::store::Error> {
         "escalate" => escalate(app, &job, now).await,
         "booking" | "booking-check" | "calendar" => booking(app, &job).await,
         "coverage" => coverage(app, &job).await,
+        "idle" => {
+            let step = job.payload.get("step").and_then(Value::as_u64).unwrap_or(0);
+            crate::server::flow::idle(app, &job.contact_id, step)
+                .await
+                .map_err(|e| Failure::Retry(e.to_string()))
+        }
         "media" => media(app, &job).await,
         other => Err(Failure::GiveUp(format!("unknown job kind {other}"))),
     };

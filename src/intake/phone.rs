@@ -101,9 +101,18 @@ mod tests {
     #[test]
     fn numbers_said_aloud() {
         let table = [
-            ("six one two five five five zero one four three", Some("+16125550143")),
-            ("it's 612 five five five oh one four three", Some("+16125550143")),
-            ("six one two, double five five, oh one four three", Some("+16125550143")),
+            (
+                "six one two five five five zero one four three",
+                Some("+16125550143"),
+            ),
+            (
+                "it's 612 five five five oh one four three",
+                Some("+16125550143"),
+            ),
+            (
+                "six one two, double five five, oh one four three",
+                Some("+16125550143"),
+            ),
             ("1 612 555 0143", Some("+16125550143")),
             ("same number", None),
             ("five five five", None),

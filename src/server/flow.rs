@@ -227,8 +227,17 @@ pub async fn call_status(
             let mut c: Conversation = serde_json::from_str(&stored.state)?;
             // A finished dialog needs nothing more; a voicemail waits for
             // its transcription, which finalizes the contact.
-            if c.ended.is_some() || c.pending.as_deref() == Some("voicemail") {
+            if c.ended.is_some() {
                 tx.commit().await?;
+                return Ok(());
+            }
+            if c.pending.as_deref() == Some("voicemail") {
+                // The transcription finalizes the contact; if it never
+                // comes, the idle timer routes it on what was said.
+                tx.enqueue(&idle_job(business, &c, now), now.as_millisecond())
+                    .await?;
+                tx.commit().await?;
+                app.jobs_ready.notify_one();
                 return Ok(());
             }
             c.hang_up();
@@ -376,13 +385,76 @@ pub async fn text_in(
     } else {
         tx.update_contact(&row(&c, status, version)?).await?;
     }
+    if !closed {
+        tx.enqueue(&idle_job(business, &c, now), now.as_millisecond())
+            .await?;
+    }
     let xml = render::text(&reply);
     tx.answer_webhook(key, &xml).await?;
     tx.commit().await?;
-    if closed {
-        app.jobs_ready.notify_one();
-    }
+    app.jobs_ready.notify_one();
     Ok(xml)
+}
+
+/// How long an open dialog waits for the caller's next word before it is
+/// triaged and routed on what was said: briefly when what was said is
+/// already an emergency or a hazard, longer for routine work.
+fn idle_after_ms(business: &Business, c: &Conversation) -> i64 {
+    let (a, d) = crate::triage::run(&c.case(), business);
+    let urgent = a.hazard.is_some()
+        || a.unclear_safety
+        || matches!(d.lane.as_deref(), Some("emergency" | "human"));
+    if urgent {
+        2 * 60 * 1000
+    } else {
+        15 * 60 * 1000
+    }
+}
+
+/// The timer that closes a dialog the caller walked away from (a text
+/// nobody answers, a voicemail whose transcription never comes), keyed
+/// by the dialog's step so that a later turn makes it a no-op.
+fn idle_job(business: &Business, c: &Conversation, now: jiff::Timestamp) -> crate::store::NewJob {
+    crate::store::NewJob {
+        dedupe_key: format!("idle:{}:{}", c.contact_id, c.step),
+        kind: "idle".into(),
+        contact_id: c.contact_id.clone(),
+        payload: serde_json::json!({"step": c.step}),
+        run_at: now.as_millisecond() + idle_after_ms(business, c),
+    }
+}
+
+/// Runs an idle timer: a dialog still open at the step it was set for is
+/// ended as a hang-up and routed on what was said, so a half-told
+/// emergency still wakes someone.
+///
+/// # Errors
+///
+/// When the store fails; the job is then retried.
+pub async fn idle(app: &App, contact_id: &str, step: u64) -> Result<(), Error> {
+    let now = app.clock.now();
+    let mut tx = app.store.begin().await?;
+    let Some(stored) = tx.contact(contact_id).await? else {
+        return Ok(());
+    };
+    let Some(business) = app.config.business(&stored.business) else {
+        return Ok(());
+    };
+    let mut c: Conversation = serde_json::from_str(&stored.state)?;
+    if stored.status != "open" || u64::from(c.step) != step {
+        return Ok(());
+    }
+    c.hang_up();
+    if c.words.is_empty() && c.channel == Channel::Voice {
+        c.channel = Channel::MissedCall;
+    }
+    plan::finalize(&mut tx, app, business, &mut c, now).await?;
+    tx.update_contact(&row(&c, "closed", stored.version)?)
+        .await?;
+    tx.commit().await?;
+    app.jobs_ready.notify_one();
+    info!(contact_id = %c.contact_id, "idle dialog routed on what was said");
+    Ok(())
 }
 
 /// The media of an MMS, in Twilio's order (`MediaUrl0`, `MediaUrl1`, …).
@@ -494,7 +566,21 @@ pub async fn recording(
         }
         _ => false,
     };
-    if event == "transcription" && c.ended != Some(Ending::Completed) {
+    if event == "transcription" && stored.status == "closed" {
+        // The idle timer already routed this voicemail on what was said;
+        // the late words join the receipt, and nobody is alerted twice.
+        let text = p.get("TranscriptionText").unwrap_or("").trim().to_string();
+        if !text.is_empty() {
+            c.words.push(crate::intake::Utterance {
+                slot: Some("anything else".to_string()),
+                text,
+            });
+        }
+        tx.update_contact(&row(&c, "closed", stored.version)?)
+            .await?;
+        let (a, d) = crate::triage::run(&c.case(), business);
+        plan::write_receipt(&mut tx, business, &c, &a, &d, now).await?;
+    } else if event == "transcription" && c.ended != Some(Ending::Completed) {
         let text = p.get("TranscriptionText").unwrap_or("").trim().to_string();
         if !text.is_empty() {
             let slot = if c.words.is_empty() {

@@ -4,7 +4,7 @@
 //! the job queue so a slow provider never holds a caller on the line.
 
 mod error;
-mod flow;
+pub(crate) mod flow;
 pub mod forms;
 mod render;
 mod routes;

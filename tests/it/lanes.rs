@@ -482,13 +482,105 @@ async fn a_withheld_caller_id_is_asked_for_a_number_and_never_read_as_one() {
         },
         None => nightdesk::standin::Reply::HangUp,
     };
-    let t = h.caller.call("anonymous", BIRCHLINE, &mut reply).await.unwrap();
+    let t = h
+        .caller
+        .call("anonymous", BIRCHLINE, &mut reply)
+        .await
+        .unwrap();
     let heard = t.heard.join(" | ");
-    assert!(heard.contains("What number is the best one to reach you?"), "{heard}");
+    assert!(
+        heard.contains("What number is the best one to reach you?"),
+        "{heard}"
+    );
     assert!(!heard.contains("ending in  "), "{heard}");
     assert!(!heard.contains("ending in mous"), "{heard}");
     assert!(
         heard.contains("They'll call you back at the number ending in 0143 within a few minutes."),
         "the number the caller gave is the one read back: {heard}"
+    );
+}
+
+#[tokio::test]
+async fn a_hazard_texted_and_then_silence_still_wakes_someone() {
+    let s = Server::start().await;
+    let h = &s.harness;
+    let mut scene = case("msp-002");
+    scene.from = "+16125550189".into();
+    h.set_scene(&scene).unwrap();
+    let reply = h
+        .caller
+        .text(
+            &scene.from,
+            BIRCHLINE,
+            "I smell gas really strongly in the basement",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        message_text(&reply).contains("Leave the building now"),
+        "{reply}"
+    );
+    settle(&[&h.app]).await;
+    let before = h.standin.messages().len();
+    // The texter is outside and stops answering: two minutes on, the case
+    // is routed on what was said.
+    advance(&[&h.app], 2);
+    settle(&[&h.app]).await;
+    let sent: Vec<_> = h.standin.messages().into_iter().skip(before).collect();
+    assert!(
+        sent.iter()
+            .any(|m| m.body.starts_with("EMERGENCY") || m.body.contains("HAZARD: gas")),
+        "someone is alerted: {sent:?}"
+    );
+    let receipt = receipt_of(h, &scene.from).await;
+    assert_eq!(receipt["hazard"], "gas");
+    assert_eq!(receipt["dialog"]["ending"], "hungup");
+}
+
+#[tokio::test]
+async fn a_hazard_left_to_a_voicemail_that_never_records_still_wakes_someone() {
+    let s = Server::start().await;
+    let h = &s.harness;
+    let scene = case("msp-002");
+    h.set_scene(&scene).unwrap();
+    let mut turn = 0;
+    let mut reply = |p: &nightdesk::standin::Prompt| {
+        turn += 1;
+        if p.input == "record" {
+            return nightdesk::standin::Reply::HangUp;
+        }
+        if turn == 1 {
+            nightdesk::standin::Reply::Speech {
+                text: "i smell gas really strong in the basement by the furnace".into(),
+                confidence: 0.9,
+            }
+        } else {
+            nightdesk::standin::Reply::Silence
+        }
+    };
+    let t = h
+        .caller
+        .call("+16125550188", BIRCHLINE, &mut reply)
+        .await
+        .unwrap();
+    assert!(
+        t.twiml.iter().any(|x| x.contains("<Record")),
+        "{:?}",
+        t.heard
+    );
+    settle(&[&h.app]).await;
+    advance(&[&h.app], 3);
+    settle(&[&h.app]).await;
+    let alerts: Vec<_> = h
+        .standin
+        .messages()
+        .into_iter()
+        .filter(|m| m.body.contains("HAZARD: gas"))
+        .collect();
+    assert!(
+        !alerts.is_empty(),
+        "nobody alerted: {:?}",
+        h.standin.messages()
     );
 }
