@@ -98,7 +98,11 @@ pub fn assess(case: &Case, business: &Business) -> Assessment {
     if no_words {
         return a;
     }
-    if a.facts.said("robocall") && a.commercial.is_none() && !a.existing_customer {
+    let marked = a.facts.said("robocall") && a.commercial.is_none() && !a.existing_customer;
+    // A robocall marker ("http", "lol", "claim") in words that also state a
+    // problem with a home is a caller, not spam: "lol sorry to text so
+    // late but i smell gas" must never be dropped.
+    if marked && !describes_work(&a.facts) {
         a.spam = true;
         return a;
     }
@@ -152,6 +156,49 @@ fn locate(case: &Case, business: &Business, a: &mut Assessment) {
 }
 
 /// Decides the hazard, the unclear-safety flag and the script to say.
+/// Whether words with a robocall marker are still a caller: a safety
+/// hazard said as now or in doubt always is; otherwise a single marker
+/// ("http", "lol", "claim") beside a problem one of the trades fixes is.
+/// Two markers or more, with no hazard, are a pitch whatever trade it
+/// names ("we help HVAC companies get booked jobs").
+fn describes_work(facts: &facts::Facts) -> bool {
+    let live =
+        |h: &&facts::Hit| !matches!(h.polarity, facts::Polarity::Negated | facts::Polarity::Past);
+    let hits: Vec<&facts::Hit> = facts.hits.iter().filter(live).collect();
+    if hits.iter().any(|h| SAFETY_FACTS.contains(&h.fact)) {
+        return true;
+    }
+    // Words real callers use too: a link to a photo, a laugh, an
+    // insurance claim. A pitch says more than these.
+    let weak = |h: &&&facts::Hit| {
+        let w = h.words.to_lowercase();
+        w.starts_with("http")
+            || w.starts_with("www")
+            || matches!(
+                w.as_str(),
+                "lol" | "haha" | "ha ha" | "jk" | "claim" | "approved"
+            )
+    };
+    let markers: Vec<&&facts::Hit> = hits.iter().filter(|h| h.fact == "robocall").collect();
+    markers.len() == 1
+        && markers.iter().all(weak)
+        && hits.iter().any(|h| {
+            !h.fact.starts_with("mentions_")
+                && phrases::FACTS
+                    .iter()
+                    .find(|f| f.name == h.fact)
+                    .is_some_and(|f| f.trade.is_some())
+        })
+}
+
+/// Facts that are hazards whatever trade they point to.
+const SAFETY_FACTS: &[&str] = &[
+    "gas_smell",
+    "co_alarm",
+    "water_near_electrical",
+    "water_coming_in",
+];
+
 fn judge_safety(business: &Business, a: &mut Assessment) {
     // The facts as variables, and one interpreter context, only where a
     // script has an extra condition to evaluate.
@@ -237,4 +284,48 @@ pub fn variables(business: &Business, case: &Case, a: &Assessment) -> Variables 
 /// the caller's answer to a follow-up change the lane?
 pub fn rescore(business: &Business, a: &Assessment, vars: &Variables) -> i64 {
     urgency::score(business, &a.facts, vars).score
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::intake::{Channel, Utterance, Weather};
+
+    fn texted(words: &str) -> Case {
+        Case {
+            id: "t".into(),
+            business: "+16125550100".into(),
+            channel: Channel::Sms,
+            at: "2026-01-14T08:13:00Z".parse().unwrap(),
+            from: "+16125550177".into(),
+            words: vec![Utterance {
+                slot: None,
+                text: words.into(),
+            }],
+            weather: Weather::default(),
+        }
+    }
+
+    /// A caller's link, laugh or insurance claim is not a robocall's.
+    #[test]
+    fn a_marker_beside_a_real_problem_is_a_caller_not_spam() {
+        let config = Config::embedded();
+        let b = config.business("+16125550100").unwrap();
+        let callers = [
+            "water heater is leaking all over the basement floor, photo here: https://photos.app.goo.gl/abc123",
+            "lol sorry to text so late but i smell gas in the kitchen",
+            "water is pouring through the kitchen ceiling, i already have an insurance claim open",
+        ];
+        for words in callers {
+            assert!(!assess(&texted(words), b).spam, "{words}");
+        }
+        let pitches = [
+            "Congratulations! Your business has been approved for a $50,000 line of credit. Visit www.fastfunds.biz to claim",
+            "Hi Birchline! We help HVAC companies get 40+ booked jobs a month with done-for-you Facebook ads. Reply STOP to opt out",
+        ];
+        for words in pitches {
+            assert!(assess(&texted(words), b).spam, "{words}");
+        }
+    }
 }
