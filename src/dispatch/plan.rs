@@ -71,7 +71,9 @@ pub async fn finalize(
             ms,
         ));
     }
-    if d.copy_owner && d.alert.as_ref().is_some_and(|x| x.role != "owner") {
+    // The owner is copied on every hazard call, whoever else is alerted,
+    // and told of one nobody else is (a hazard in a trade not offered).
+    if d.copy_owner && d.alert.as_ref().is_none_or(|x| x.role != "owner") {
         let text = format!("Copy: {}", alert_text_with(business, c, &a, &d, &photos));
         jobs.push(alert_job(
             c,

@@ -584,3 +584,40 @@ async fn a_hazard_left_to_a_voicemail_that_never_records_still_wakes_someone() {
         h.standin.messages()
     );
 }
+
+#[tokio::test]
+async fn a_hazard_in_a_trade_not_offered_is_still_copied_to_the_owner() {
+    let s = Server::start().await;
+    let h = &s.harness;
+    let mut scene = case("msp-002");
+    scene.from = "+16125550187".into();
+    h.set_scene(&scene).unwrap();
+    // Gas at the stove: Birchline does not repair kitchen appliances (its
+    // README), so the lane is decline, after the gas script; the owner is
+    // copied on every hazard call all the same.
+    let first = h
+        .caller
+        .text(
+            &scene.from,
+            BIRCHLINE,
+            "I smell gas in the kitchen, it's coming from the stove",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        message_text(&first).contains("Leave the building now"),
+        "{first}"
+    );
+    advance(&[&h.app], 3);
+    settle(&[&h.app]).await;
+    let receipt = receipt_of(h, &scene.from).await;
+    assert_eq!(receipt["lane"], "decline");
+    let owner = texts_to(&h.standin, KAREN);
+    assert!(
+        owner
+            .iter()
+            .any(|t| t.starts_with("Copy:") && t.contains("HAZARD: gas")),
+        "{owner:?}"
+    );
+}
