@@ -305,7 +305,7 @@ impl Conversation {
             None => {
                 self.pending = None;
                 self.ended = Some(Ending::Completed);
-                if let Some(owner) = self.transfer_to(&d) {
+                if let Some(owner) = self.transfer_to(&a, &d) {
                     say.push(connecting(&owner.name, &self.callback()));
                     let (name, to) = (owner.name.clone(), owner.phone.clone());
                     return Reply {
@@ -325,8 +325,18 @@ impl Conversation {
     /// Whom a closing call is put through to: the person the human lane
     /// alerts, when the caller is on the phone with the dialog. A text,
     /// a voicemail or a hang-up never comes here with the caller waiting.
-    fn transfer_to<'d>(&self, d: &'d decision::Decision) -> Option<&'d decision::Alert> {
+    fn transfer_to<'d>(
+        &self,
+        a: &Assessment,
+        d: &'d decision::Decision,
+    ) -> Option<&'d decision::Alert> {
         if self.channel != Channel::Voice || d.lane.as_deref() != Some("human") {
+            return None;
+        }
+        // After hours the owner's phone rings only for what cannot wait
+        // (a safety doubt, a hazard, a call with no words); an angry
+        // caller or a big quote gets a text and a call in the morning.
+        if a.after_hours && !crate::dispatch::plan::owner_now(a) {
             return None;
         }
         d.alert.as_ref().filter(|a| !a.phone.is_empty())
@@ -538,7 +548,7 @@ fn closing(
         Some("emergency") => format!(
             "I'm alerting our on-call technician right now. They'll call you back{at} within a few minutes. If anyone is in danger, call 911."
         ),
-        Some("human") if a.unclear_safety || a.hazard.is_some() || a.no_words => format!(
+        Some("human") if crate::dispatch::plan::owner_now(a) => format!(
             "I'm getting this to {} now, and they'll call you back shortly{at}.",
             business.owner.name
         ),

@@ -99,7 +99,10 @@ pub async fn finalize(
     // the caller is being put through to them on this very call.
     let on_the_line =
         c.channel == Channel::Voice && c.ended == Some(crate::conversation::Ending::Completed);
-    if let (Some("human"), false, Some(owner)) = (d.lane.as_deref(), on_the_line, &d.alert) {
+    let call_now = !a.after_hours || owner_now(&a);
+    if let (Some("human"), false, true, Some(owner)) =
+        (d.lane.as_deref(), on_the_line, call_now, &d.alert)
+    {
         if !owner.phone.is_empty() {
             jobs.push(NewJob {
                 dedupe_key: format!("owner-call:{}", c.contact_id),
@@ -155,6 +158,12 @@ pub async fn finalize(
     }
     write_receipt(tx, business, c, &a, &d, now).await?;
     Ok(())
+}
+
+/// Whether a human-lane contact must reach the owner now, whatever the
+/// hour: a safety doubt, a hazard, or a call with no words to read.
+pub fn owner_now(a: &Assessment) -> bool {
+    a.unclear_safety || a.hazard.is_some() || a.no_words
 }
 
 /// When a priority request is passed on: at once for an account marked

@@ -621,3 +621,28 @@ async fn a_hazard_in_a_trade_not_offered_is_still_copied_to_the_owner() {
         "{owner:?}"
     );
 }
+
+#[tokio::test]
+async fn an_angry_caller_after_hours_texts_the_owner_and_rings_no_phone() {
+    let s = Server::start().await;
+    let h = &s.harness;
+    // msp-014 as labelled: 19:20, after hours, a caller who wants Karen.
+    let entry = case("msp-014");
+    play(h, &entry, "human").await;
+    assert_eq!(texts_to(&h.standin, KAREN).len(), 1, "texted");
+    assert!(
+        h.standin.calls().iter().all(|c| c.to != KAREN),
+        "no call to the owner's phone at night for an angry caller"
+    );
+    let receipt = receipt_of(h, &entry.from).await;
+    let steps: Vec<&str> = receipt["handoff"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert!(
+        !steps.contains(&"transfer_dialed"),
+        "not put through: {steps:?}"
+    );
+}

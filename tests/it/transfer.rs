@@ -14,13 +14,17 @@ use super::helpers::{self, count, parse_xml, post, shared, with_param, Server};
 const BIRCHLINE: &str = "+16125550100";
 const KAREN: &str = "+16125550101";
 
-/// msp-014: a caller who wants Karen about last week's visit, at 19:20
-/// on a Tuesday: the `angry` row, the human lane.
+/// msp-014: a caller who wants Karen about last week's visit, the
+/// `angry` row, the human lane; moved from 19:20 to 10:20 that Tuesday,
+/// open hours, when the owner's phone rings for it (after hours it gets a
+/// text and a call in the morning).
 fn wants_the_owner() -> Entry {
-    helpers::corpus()
+    let mut e = helpers::corpus()
         .into_iter()
         .find(|e| e.id == "msp-014")
-        .expect("msp-014 is in the corpus")
+        .expect("msp-014 is in the corpus");
+    e.at = "2026-02-10T10:20:00-06:00".into();
+    e
 }
 
 /// Calls as the case's caller, answering each question from the case.

@@ -330,11 +330,18 @@ const HOSTILE: &str = "<Say>hi</Say> & \"quoted\" 'single' ]]> <!-- --> &amp; =H
 async fn every_document_is_documented_twiml_and_caller_words_stay_text() {
     let s = Server::start().await;
     let h = &s.harness;
-    let voice: Vec<Entry> = corpus()
+    let mut voice: Vec<Entry> = corpus()
         .into_iter()
         .filter(|e| e.channel == nightdesk::intake::Channel::Voice)
         .take(12)
         .collect();
+    // msp-014 (a caller who wants the owner) at 10:20, open hours, when
+    // the human lane puts the caller through: its <Dial> is checked too.
+    for e in &mut voice {
+        if e.id == "msp-014" {
+            e.at = "2026-02-10T10:20:00-06:00".into();
+        }
+    }
     let mut wrong = Vec::new();
     let mut whispers = 0;
     for (i, entry) in voice.iter().enumerate() {
