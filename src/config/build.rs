@@ -233,6 +233,16 @@ fn build_one(files: &Files, ctx: &mut Ctx<'_>) -> Option<Business> {
     };
     let number = phone_field(ctx, &b.number);
     let owner_phone = phone_field(ctx, &b.owner.phone);
+    if !(1..=100).contains(b.emergency_bar.get_ref()) {
+        ctx.err(
+            &b.emergency_bar,
+            format!(
+                "emergency_bar {} can never be reached: urgency runs from 0 to 100",
+                b.emergency_bar.get_ref()
+            ),
+            "pick a score from 1 to 100, e.g. emergency_bar = 70",
+        );
+    }
     check_trade_opt(ctx, b.hazard_trade.as_ref());
     for t in &raw.trades.offered {
         check_trade(ctx, t);

@@ -99,3 +99,21 @@ impl Case {
         self.words.iter().any(|u| !u.text.trim().is_empty())
     }
 }
+
+/// The most of a caller's text nightdesk reads: Twilio's own cap on a
+/// text message's body. Longer input (a forged or broken request) is cut
+/// at a character boundary, so no single contact can hold the store for
+/// long.
+pub const MAX_TEXT: usize = 1600;
+
+/// `text` cut to at most [`MAX_TEXT`] bytes, on a character boundary.
+pub fn clip(text: &str) -> &str {
+    if text.len() <= MAX_TEXT {
+        return text;
+    }
+    let mut end = MAX_TEXT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}

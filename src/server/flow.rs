@@ -144,7 +144,7 @@ pub async fn call_turn(
     }
     let heard = match (p.get("SpeechResult"), p.get("Digits")) {
         (Some(text), _) if !text.trim().is_empty() => Heard::Speech {
-            text: text.to_string(),
+            text: crate::intake::clip(text).to_string(),
             confidence: p.get("Confidence").and_then(|c| c.parse().ok()),
         },
         (_, Some(d)) if !d.is_empty() => Heard::Digits(d.to_string()),
@@ -284,7 +284,7 @@ pub async fn text_in(
 ) -> Result<String, Error> {
     let caller = crate::intake::phone::normalize(p.need("From")?)
         .unwrap_or_else(|| p.get("From").unwrap_or("").to_string());
-    let text = p.get("Body").unwrap_or("").to_string();
+    let text = crate::intake::clip(p.get("Body").unwrap_or("")).to_string();
     let now = app.clock.now();
     let weather = app
         .weather
@@ -569,7 +569,7 @@ pub async fn recording(
     if event == "transcription" && stored.status == "closed" {
         // The idle timer already routed this voicemail on what was said;
         // the late words join the receipt, and nobody is alerted twice.
-        let text = p.get("TranscriptionText").unwrap_or("").trim().to_string();
+        let text = crate::intake::clip(p.get("TranscriptionText").unwrap_or("").trim()).to_string();
         if !text.is_empty() {
             c.words.push(crate::intake::Utterance {
                 slot: Some("anything else".to_string()),
@@ -581,7 +581,7 @@ pub async fn recording(
         let (a, d) = crate::triage::run(&c.case(), business);
         plan::write_receipt(&mut tx, business, &c, &a, &d, now).await?;
     } else if event == "transcription" && c.ended != Some(Ending::Completed) {
-        let text = p.get("TranscriptionText").unwrap_or("").trim().to_string();
+        let text = crate::intake::clip(p.get("TranscriptionText").unwrap_or("").trim()).to_string();
         if !text.is_empty() {
             let slot = if c.words.is_empty() {
                 None

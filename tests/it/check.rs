@@ -131,6 +131,12 @@ fn each_kind_of_bad_config_is_named_where_it_is() {
             "route \"angry\" can never match",
         ),
         (
+            "emergency_bar = 70",
+            "emergency_bar = 700",
+            "emergency_bar = 700",
+            "can never be reached",
+        ),
+        (
             "[[technicians]]\nid = \"dana\"",
             "[booking.calendar]\nid = \"x\"\nkeyfile = \"k.json\"\n\n[[technicians]]\nid = \"dana\"",
             "keyfile",

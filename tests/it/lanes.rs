@@ -646,3 +646,44 @@ async fn an_angry_caller_after_hours_texts_the_owner_and_rings_no_phone() {
         "not put through: {steps:?}"
     );
 }
+
+#[tokio::test]
+async fn a_text_far_over_twilios_limit_is_read_only_to_the_limit() {
+    let s = Server::start().await;
+    let h = &s.harness;
+    h.set_scene(&case("msp-051")).unwrap();
+    // A body no real text can have (Twilio caps them at 1,600 characters).
+    let words = "water everywhere ".repeat(60_000);
+    let body = serde_urlencoded::to_string([
+        ("MessageSid", "SM00000000000000000000000000000001"),
+        ("AccountSid", "AC00000000000000000000000000000000"),
+        ("From", "+16125550186"),
+        ("To", BIRCHLINE),
+        ("Body", words.as_str()),
+    ])
+    .unwrap();
+    let started = std::time::Instant::now();
+    let answer = helpers::post(
+        &s.url("/twilio/sms"),
+        body.clone(),
+        Some(&s.sign("/twilio/sms", &body)),
+        &[],
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    // Not a timing test: minutes, as the unclipped text took, would fail.
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    let contact = h
+        .app
+        .store
+        .latest_contact_of("+16125550186")
+        .await
+        .unwrap()
+        .unwrap();
+    let stored = h.app.store.contact(&contact).await.unwrap().unwrap();
+    assert!(
+        stored.state.len() < 20_000,
+        "{} bytes kept",
+        stored.state.len()
+    );
+}
