@@ -444,7 +444,13 @@ pub async fn idle(app: &App, contact_id: &str, step: u64) -> Result<(), Error> {
     if stored.status != "open" || u64::from(c.step) != step {
         return Ok(());
     }
+    let waited_for_voicemail = c.pending.as_deref() == Some("voicemail");
     c.hang_up();
+    if waited_for_voicemail {
+        // Its transcription never came: routed now, and one that comes
+        // later only adds its words.
+        c.ended = Some(Ending::Voicemail);
+    }
     if c.words.is_empty() && c.channel == Channel::Voice {
         c.channel = Channel::MissedCall;
     }
@@ -566,7 +572,7 @@ pub async fn recording(
         }
         _ => false,
     };
-    if event == "transcription" && stored.status == "closed" {
+    if event == "transcription" && stored.status == "closed" && c.ended == Some(Ending::Voicemail) {
         // The idle timer already routed this voicemail on what was said;
         // the late words join the receipt, and nobody is alerted twice.
         let text = crate::intake::clip(p.get("TranscriptionText").unwrap_or("").trim()).to_string();
