@@ -76,6 +76,31 @@ fn form(params: &[(String, String)]) -> String {
     serde_urlencoded::to_string(params).unwrap_or_default()
 }
 
+/// A fresh call's sid and the caller's number for the `n`th call.
+fn caller(n: usize) -> (String, String) {
+    (
+        format!("CA{:032x}", rand::random::<u128>()),
+        format!("+1612555{:04}", 100 + n % 99),
+    )
+}
+
+/// A call webhook's form, sorted as Twilio signs it, with `extra` fields.
+fn params(sid: &str, from: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = [
+        ("AccountSid", "ACload"),
+        ("CallSid", sid),
+        ("From", from),
+        ("To", "+16125550100"),
+        ("CallStatus", "in-progress"),
+    ]
+    .iter()
+    .chain(extra)
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    v.sort();
+    v
+}
+
 /// One call: the incoming webhook, then a turn for each question until the
 /// dialog closes. Returns the latency of every turn.
 async fn call(
@@ -85,23 +110,8 @@ async fn call(
     n: usize,
     pace: Duration,
 ) -> anyhow::Result<Vec<Duration>> {
-    let sid = format!("CA{:032x}", rand::random::<u128>());
-    let from = format!("+1612555{:04}", 100 + n % 99);
-    let p = |extra: &[(&str, &str)]| {
-        let mut v: Vec<(String, String)> = [
-            ("AccountSid", "ACload"),
-            ("CallSid", sid.as_str()),
-            ("From", from.as_str()),
-            ("To", "+16125550100"),
-            ("CallStatus", "in-progress"),
-        ]
-        .iter()
-        .chain(extra)
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        v.sort();
-        v
-    };
+    let (sid, from) = caller(n);
+    let p = |extra: &[(&str, &str)]| params(&sid, &from, extra);
     let mut latencies = Vec::new();
     let mut url = format!("{base}/twilio/voice");
     let mut params = p(&[]);
@@ -159,25 +169,10 @@ async fn first_turn(
     http: &reqwest::Client,
     n: usize,
 ) -> anyhow::Result<Turn> {
-    let sid = format!("CA{:032x}", rand::random::<u128>());
-    let from = format!("+1612555{:04}", 100 + n % 99);
-    let params = |extra: &[(&str, &str)]| {
-        let mut v: Vec<(String, String)> = [
-            ("AccountSid", "ACload"),
-            ("CallSid", sid.as_str()),
-            ("From", from.as_str()),
-            ("To", "+16125550100"),
-            ("CallStatus", "in-progress"),
-        ]
-        .iter()
-        .chain(extra)
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        v.sort();
-        v
-    };
+    let (sid, from) = caller(n);
+    let form_with = |extra: &[(&str, &str)]| params(&sid, &from, extra);
     let url = format!("{base}/twilio/voice");
-    let start = params(&[]);
+    let start = form_with(&[]);
     let xml = http
         .post(&url)
         .header(
@@ -195,7 +190,7 @@ async fn first_turn(
         .ok_or_else(|| anyhow::anyhow!("no Gather action in {xml}"))?;
     let rest = &xml[at + 8..];
     let path = rest[..rest.find('"').unwrap_or(0)].replace("&amp;", "&");
-    let answer = params(&[
+    let answer = form_with(&[
         (
             "SpeechResult",
             "the furnace quit and it's really cold in here",

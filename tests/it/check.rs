@@ -5,17 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-/// Copies the bundled businesses and their geo files to `to`.
-fn copy_data(to: &Path) {
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
-    for sub in ["businesses", "geo"] {
-        std::fs::create_dir_all(to.join(sub)).unwrap();
-        for f in std::fs::read_dir(from.join(sub)).unwrap() {
-            let f = f.unwrap().path();
-            std::fs::copy(&f, to.join(sub).join(f.file_name().unwrap())).unwrap();
-        }
-    }
-}
+use super::helpers::copy_data;
 
 /// Runs `check` on the bundled config with one edit to birchline.toml;
 /// its exit code and output.

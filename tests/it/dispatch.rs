@@ -4,7 +4,6 @@
 //! mid-chain; two instances on one PostgreSQL database. Timers are stepped
 //! with the settable clock and `worker::run_one`, never by sleeping.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,7 +17,7 @@ use nightdesk::standin::{PlacedCall, Prompt, Reply, StandIn};
 use nightdesk::store::Store;
 use sqlx::Row;
 
-use super::helpers::{self, message_text, post, Server};
+use super::helpers::{self, copy_data, message_text, post, Server};
 
 const BIRCHLINE: &str = "+16125550100";
 const LUIS: &str = "+16125550112";
@@ -416,17 +415,6 @@ async fn nobody_on_call_goes_straight_to_the_owner() {
         steps.contains(&"alerted Karen Birch".to_string()),
         "{steps:?}"
     );
-}
-
-fn copy_data(to: &Path) {
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
-    for sub in ["businesses", "geo"] {
-        std::fs::create_dir_all(to.join(sub)).unwrap();
-        for f in std::fs::read_dir(from.join(sub)).unwrap() {
-            let f = f.unwrap().path();
-            std::fs::copy(&f, to.join(sub).join(f.file_name().unwrap())).unwrap();
-        }
-    }
 }
 
 #[tokio::test]

@@ -287,3 +287,16 @@ pub async fn fresh_postgres(prefix: &str) -> String {
         .expect("a database per test");
     format!("{base}/{name}")
 }
+
+/// Copies the bundled businesses and their geo files to `to`, for a test
+/// that edits a config.
+pub fn copy_data(to: &std::path::Path) {
+    let from = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    for sub in ["businesses", "geo"] {
+        std::fs::create_dir_all(to.join(sub)).unwrap();
+        for f in std::fs::read_dir(from.join(sub)).unwrap() {
+            let f = f.unwrap().path();
+            std::fs::copy(&f, to.join(sub).join(f.file_name().unwrap())).unwrap();
+        }
+    }
+}
