@@ -265,16 +265,9 @@ pub async fn owner_call(
         r.hangup();
         return Ok(twiml(r.to_string()));
     }
-    let stored = app
-        .store
-        .contact(&contact)
-        .await?
-        .ok_or_else(|| Error::BadRequest("unknown contact".into()))?;
-    let business = app
-        .config
-        .business(&stored.business)
-        .ok_or_else(|| Error::BadRequest("unknown business".into()))?;
-    let c: crate::conversation::Conversation = serde_json::from_str(&stored.state)?;
+    let mut tx = app.store.begin().await?;
+    let (c, business) = super::transfer::stored(&app, &mut tx, &contact).await?;
+    drop(tx);
     let (a, d) = crate::triage::run(&c.case(), business);
     r.say(crate::dispatch::transfer::whisper(business, &c, &a, &d))
         .say("The details are in your texts. Goodbye.")

@@ -30,7 +30,7 @@ fn contact_of(q: &HashMap<String, String>) -> Result<&str, Error> {
 }
 
 /// The stored conversation of a contact, and its business.
-async fn stored<'a>(
+pub(super) async fn stored<'a>(
     app: &'a App,
     tx: &mut Tx<'_>,
     contact_id: &str,
